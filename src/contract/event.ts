@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Largest NDJSON line / Kafka message accepted as an event; larger input is a bad event. */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
+const id = z.string().min(1).max(128);
+
+// Constructing an Intl formatter costs ~50µs, so zone verdicts are memoised; the cap keeps hostile input from growing it.
+const zoneVerdicts = new Map<string, boolean>();
+const MAX_ZONE_VERDICTS = 2048;
+
+export function isIanaZone(zone: string): boolean {
+  let verdict = zoneVerdicts.get(zone);
+  if (verdict === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      verdict = true;
+    } catch {
+      verdict = false;
+    }
+    if (zoneVerdicts.size < MAX_ZONE_VERDICTS) zoneVerdicts.set(zone, verdict);
+  }
+  return verdict;
+}
+
+export const EVENT_TYPES = [
+  'generation.requested',
+  'generation.started',
+  'generation.completed',
+  'generation.failed',
+] as const;
+
+/** The platform's generation event, exactly as `shared/spec/events.md` defines it. Unknown extra fields are accepted and dropped. */
+export const GenerationEventSchema = z.object({
+  eventId: id,
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.iso.datetime({ offset: true, local: false }),
+  accountId: id,
+  requestId: id,
+  plan: z.string().min(1).max(64),
+  unlimited: z.boolean(),
+  tool: z.enum(['image', 'video']),
+  model: z.string().min(1).max(128),
+  speed: z.enum(['fast', 'relaxed']),
+  ip: z.union([z.ipv4(), z.ipv6()]),
+  deviceId: z.string().min(1).max(256).optional(),
+  userAgent: z.string().max(1024).optional(),
+  client: z.enum(['web', 'ios', 'android', 'api']).optional(),
+  timezone: z.string().min(1).max(64).refine(isIanaZone, 'not an IANA time zone').optional(),
+  country: z.string().regex(/^[A-Z]{2}$/, 'not an ISO 3166-1 alpha-2 code').optional(),
+});
+
+export type GenerationEvent = z.infer<typeof GenerationEventSchema>;
+export type EventType = GenerationEvent['type'];
+
+/** Fields rules may read: the contract's, plus `localHour` derived from `occurredAt` in the account's zone. */
+export type EventFieldName = keyof GenerationEvent | 'localHour';
+export const EVENT_FIELDS: [EventFieldName, ...EventFieldName[]] = [
+  'localHour',
+  ...(Object.keys(GenerationEventSchema.shape) as Array<keyof GenerationEvent>),
+];

@@ -1,0 +1,135 @@
+import { BEGINNING } from '../time/instant.js';
+import type { TimedEvent } from '../contract/parse.js';
+import type { SpeedDecision, Strike } from '../contract/outputs.js';
+import type { Policy } from '../policy/schema.js';
+import type { RuleSet } from '../rules/ruleset.js';
+import { Deduper } from './dedupe.js';
+import { Detector, type DetectorScope, type DetectorSnapshot } from './detector.js';
+import { HealthLimits, newHealth, type HealthState } from './health.js';
+import { DailyFastQuota, type QuotaState } from './quota.js';
+import { inFlightAt, newInFlight, requestEnded, requestStarted, type InFlight } from './window/inflight.js';
+
+export interface DetectionOutput {
+  strike(strike: Strike): void;
+  speed(decision: SpeedDecision): void;
+}
+
+/** What happened to an event offered to the engine. */
+export type Admission = 'accepted' | 'duplicate' | 'late';
+
+/** Per-account trackers outside the rules: generations in flight, the daily quota, health limits. */
+interface AccountState {
+  lastSeen: number;
+  inFlight: InFlight;
+  quota: QuotaState | undefined;
+  health: HealthState | undefined;
+}
+
+export interface DetectionSnapshot {
+  newest: number;
+  dedupe: Array<[string, number]>;
+  accounts: Array<[string, AccountState]>;
+  detector: DetectorSnapshot;
+}
+
+/** Idle keys are swept at most this often (event time): a sweep scans every key. */
+const SWEEP_EVERY = 15 * 60_000;
+const DEDUPE_EXPIRE_EVERY = 1024;
+/** Quota state must outlive the longest local day (25 h) plus lateness. */
+const QUOTA_RETENTION = 26 * 3_600_000;
+
+/**
+ * The detection side of the engine: events in, strikes and speed decisions out. Pure and synchronous; the clock is
+ * the events' `occurredAt`, with a watermark that trails the newest event by the allowed lateness.
+ */
+export class Detection {
+  private readonly detector: Detector;
+  private readonly quota: DailyFastQuota;
+  private readonly health: HealthLimits;
+  private readonly dedupe: Deduper;
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly tracksAccounts: boolean;
+  private readonly accountRetention: number;
+  private newest = BEGINNING;
+  private nextSweep = BEGINNING;
+  private sinceExpire = 0;
+
+  constructor(
+    rules: RuleSet,
+    private readonly policy: Policy,
+    scope: DetectorScope = 'all',
+  ) {
+    this.detector = new Detector(rules.rules, policy.time.inflightTimeout, scope);
+    this.quota = new DailyFastQuota(policy.quota);
+    this.health = new HealthLimits(policy.health);
+    this.dedupe = new Deduper(policy.time.dedupeHorizon);
+    this.tracksAccounts = scope !== 'shared';
+    const sustained = policy.health.sustained;
+    this.accountRetention = Math.max(policy.time.inflightTimeout, QUOTA_RETENTION, sustained ? sustained.bucket * sustained.of : 0);
+  }
+
+  /** Event time up to which all events are assumed to have arrived. */
+  get watermark(): number {
+    return this.newest - this.policy.time.allowedLateness;
+  }
+
+  get stateSize(): { accounts: number; dedupe: number; keys: Record<string, number> } {
+    return { accounts: this.accounts.size, dedupe: this.dedupe.size, keys: this.detector.size };
+  }
+
+  ingest({ event, ts }: TimedEvent, out: DetectionOutput): Admission {
+    if (ts < this.watermark) return 'late';
+    if (this.dedupe.isDuplicate(event.eventId, ts)) return 'duplicate';
+    if (ts > this.newest) this.newest = ts;
+
+    let inFlight = 0;
+    if (this.tracksAccounts) {
+      let account = this.accounts.get(event.accountId);
+      if (!account) {
+        account = { lastSeen: ts, inFlight: newInFlight(), quota: undefined, health: undefined };
+        this.accounts.set(event.accountId, account);
+      }
+      if (ts > account.lastSeen) account.lastSeen = ts;
+      if (event.type === 'generation.requested') requestStarted(account.inFlight, event.requestId, ts);
+      else if (event.type === 'generation.completed' || event.type === 'generation.failed') requestEnded(account.inFlight, event.requestId);
+      inFlight = inFlightAt(account.inFlight, ts, this.policy.time.inflightTimeout);
+      account.quota = this.quota.observe(account.quota, event, ts, out.speed);
+      if (this.health.active) this.health.observe((account.health ??= newHealth()), event, ts, inFlight, out.speed);
+    }
+    this.detector.observe({ event, ts, inFlight }, out.strike);
+    this.housekeeping();
+    return 'accepted';
+  }
+
+  private housekeeping(): void {
+    if (++this.sinceExpire >= DEDUPE_EXPIRE_EVERY) {
+      this.sinceExpire = 0;
+      this.dedupe.expire(this.newest);
+    }
+    if (this.newest < this.nextSweep) return;
+    this.nextSweep = this.newest + SWEEP_EVERY;
+    const watermark = this.watermark;
+    this.detector.evictIdle(watermark);
+    for (const [id, account] of this.accounts) {
+      if (account.lastSeen <= watermark - this.accountRetention) this.accounts.delete(id);
+    }
+  }
+
+  snapshot(): DetectionSnapshot {
+    return {
+      newest: this.newest,
+      dedupe: this.dedupe.snapshot(),
+      accounts: structuredClone([...this.accounts]),
+      detector: this.detector.snapshot(),
+    };
+  }
+
+  restore(s: DetectionSnapshot): void {
+    this.newest = s.newest;
+    this.nextSweep = BEGINNING;
+    this.dedupe.restore(s.dedupe);
+    this.accounts.clear();
+    for (const [id, account] of structuredClone(s.accounts)) this.accounts.set(id, account);
+    this.detector.restore(s.detector);
+  }
+}

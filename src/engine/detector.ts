@@ -1,0 +1,193 @@
+import { BEGINNING, iso } from '../time/instant.js';
+import type { Strike } from '../contract/outputs.js';
+import { readField } from '../rules/match.js';
+import type { CompiledRule } from '../rules/ruleset.js';
+import type { Condition, EventField } from '../rules/schema.js';
+import { evidenceOf, newConditionState, observe, retention, trackConcurrency, type ConditionState, type Observation, type Verdict } from './conditions.js';
+import { deterministicId } from './ids.js';
+
+/** Which rules a detector runs: per-account rules live with the account's partition, others where their key lives. */
+export type DetectorScope = 'all' | 'account' | 'shared';
+
+/** State of one key (an account, a device, an IP…) for the rules grouped by its field. */
+interface KeyState {
+  lastSeen: number;
+  /** The key's latest matching eventIds, quoted as evidence. */
+  samples: string[];
+  /** Condition states per rule of the scope, created when the rule first matches the key. */
+  rules: Array<ConditionState[] | undefined>;
+}
+
+interface Scope {
+  readonly field: EventField;
+  readonly rules: readonly CompiledRule[];
+  readonly keys: Map<string, KeyState>;
+  /** Idle time after which a key's state cannot affect any rule of the scope. */
+  readonly retention: number;
+}
+
+export interface DetectorSnapshot {
+  keys: Array<{ field: string; key: string; lastSeen: number; samples: string[]; rules: Record<string, ConditionState[]> }>;
+  cooldowns: Array<[string, number]>;
+}
+
+const SAMPLE_SIZE = 3;
+
+function ruleKey(rule: CompiledRule): string {
+  return `${rule.spec.id}@${rule.version}`;
+}
+
+/**
+ * Runs the rules' conditions over keyed windows and emits strikes. Pure: the only clock is the events' time.
+ */
+export class Detector {
+  private readonly scopes: Scope[];
+  /** Until when each (rule, account) may not strike again: the rule's cooldown. */
+  private readonly cooldowns = new Map<string, number>();
+
+  constructor(rules: readonly CompiledRule[], inflightTimeout: number, scope: DetectorScope = 'all') {
+    const live = rules.filter((r) => r.spec.mode !== 'off');
+    const byField = new Map<EventField, CompiledRule[]>();
+    for (const rule of live) {
+      const perAccount = rule.spec.groupBy === 'accountId';
+      if ((scope === 'account' && !perAccount) || (scope === 'shared' && perAccount)) continue;
+      byField.set(rule.spec.groupBy, [...(byField.get(rule.spec.groupBy) ?? []), rule]);
+    }
+    this.scopes = [...byField].map(([field, scoped]) => ({
+      field,
+      rules: scoped,
+      keys: new Map(),
+      retention: Math.max(...scoped.flatMap((r) => [r.spec.cooldown, ...r.spec.conditions.map((c) => retention(c, inflightTimeout))])),
+    }));
+  }
+
+  /** Number of keys holding state, per grouping field. */
+  get size(): Record<string, number> {
+    return Object.fromEntries(this.scopes.map((s) => [s.field, s.keys.size]));
+  }
+
+  observe(o: Observation, emit: (strike: Strike) => void): void {
+    for (const scope of this.scopes) {
+      const value = readField(o.event, o.ts, scope.field);
+      if (value === undefined) continue;
+      const key = String(value);
+      let state = scope.keys.get(key);
+      let sampled = false;
+      for (let i = 0; i < scope.rules.length; i++) {
+        const rule = scope.rules[i]!;
+        const conditions = rule.spec.conditions;
+        const existing = state?.rules[i];
+        if (existing) trackAllConcurrency(conditions, existing, o);
+        if (!rule.matches(o.event, o.ts)) continue;
+        if (!state) {
+          state = { lastSeen: o.ts, samples: [], rules: [] };
+          scope.keys.set(key, state);
+        }
+        if (!sampled) {
+          sampled = true;
+          state.samples.push(o.event.eventId);
+          if (state.samples.length > SAMPLE_SIZE) state.samples.shift();
+        }
+        const condStates = existing ?? (state.rules[i] = conditions.map(newConditionState));
+        const verdicts: Verdict[] = [];
+        let met = true;
+        for (let c = 0; c < conditions.length; c++) {
+          const v = observe(conditions[c]!, condStates[c]!, o);
+          met &&= v.met;
+          verdicts.push(v);
+        }
+        if (met) this.fire(rule, scope.field, key, verdicts, state.samples, o, emit);
+      }
+      if (state && o.ts > state.lastSeen) state.lastSeen = o.ts;
+    }
+  }
+
+  private fire(rule: CompiledRule, field: EventField, key: string, verdicts: Verdict[], samples: readonly string[], o: Observation, emit: (strike: Strike) => void): void {
+    const farm = verdicts.find((v) => v.accounts)?.accounts;
+    const subjects = field === 'accountId' ? [o.event.accountId] : [...new Set([o.event.accountId, ...(farm ?? [])])];
+    for (const accountId of subjects) {
+      const cooldownKey = `${rule.spec.id}\u0000${accountId}`;
+      if ((this.cooldowns.get(cooldownKey) ?? BEGINNING) > o.ts) continue;
+      this.cooldowns.set(cooldownKey, o.ts + rule.spec.cooldown);
+      emit({
+        strikeId: deterministicId('stk', rule.spec.id, rule.version, accountId, o.event.eventId),
+        ruleId: rule.spec.id,
+        ruleVersion: rule.version,
+        mode: rule.spec.mode === 'shadow' ? 'shadow' : 'enforce',
+        severity: rule.spec.severity,
+        points: rule.spec.strike.points,
+        accountId,
+        at: iso(o.ts),
+        reason: renderReason(rule.spec.strike.reason, { key, field, accountId }, verdicts),
+        tags: rule.spec.tags,
+        key: { field, value: key },
+        evidence: {
+          triggerEventId: o.event.eventId,
+          conditions: verdicts.map(evidenceOf),
+          sampleEventIds: [...samples],
+        },
+      });
+    }
+  }
+
+  /** Drops keys idle past their scope's retention and cooldowns that have run out, as of the watermark. */
+  evictIdle(watermark: number): number {
+    let evicted = 0;
+    for (const scope of this.scopes) {
+      for (const [key, state] of scope.keys) {
+        if (state.lastSeen <= watermark - scope.retention) {
+          scope.keys.delete(key);
+          evicted++;
+        }
+      }
+    }
+    for (const [key, until] of this.cooldowns) if (until <= watermark) this.cooldowns.delete(key);
+    return evicted;
+  }
+
+  snapshot(): DetectorSnapshot {
+    const keys: DetectorSnapshot['keys'] = [];
+    for (const scope of this.scopes) {
+      for (const [key, state] of scope.keys) {
+        const rules: Record<string, ConditionState[]> = {};
+        scope.rules.forEach((rule, i) => {
+          const s = state.rules[i];
+          if (s) rules[ruleKey(rule)] = s;
+        });
+        keys.push({ field: scope.field, key, lastSeen: state.lastSeen, samples: state.samples, rules });
+      }
+    }
+    return structuredClone({ keys, cooldowns: [...this.cooldowns] });
+  }
+
+  /** Restores state; rules whose id and version are not in this detector start afresh. */
+  restore(snapshot: DetectorSnapshot): void {
+    const copy = structuredClone(snapshot);
+    for (const scope of this.scopes) scope.keys.clear();
+    this.cooldowns.clear();
+    for (const entry of copy.keys) {
+      const scope = this.scopes.find((s) => s.field === entry.field);
+      if (!scope) continue;
+      const rules = scope.rules.map((rule) => entry.rules[ruleKey(rule)]);
+      if (rules.some(Boolean)) scope.keys.set(entry.key, { lastSeen: entry.lastSeen, samples: entry.samples, rules });
+    }
+    for (const [key, until] of copy.cooldowns) this.cooldowns.set(key, until);
+  }
+}
+
+function trackAllConcurrency(conditions: readonly Condition[], states: ConditionState[], o: Observation): void {
+  for (let c = 0; c < conditions.length; c++) {
+    const cond = conditions[c]!;
+    if (cond.kind === 'concurrency') trackConcurrency(cond, states[c] as { since: number | null }, o);
+  }
+}
+
+/** Fills `{{name}}` placeholders: key, field, accountId, and `<kind>.observed` / `<kind>.threshold` per condition. */
+function renderReason(template: string, vars: Record<string, string>, verdicts: readonly Verdict[]): string {
+  const values: Record<string, string> = { ...vars };
+  for (const v of verdicts) {
+    values[`${v.kind}.observed`] = String(v.observed);
+    values[`${v.kind}.threshold`] = String(v.threshold);
+  }
+  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
+}

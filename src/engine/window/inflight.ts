@@ -1,0 +1,40 @@
+/**
+ * Generations in flight for one account: from `requested` until `completed` or `failed`.
+ * A request whose end never arrives stops counting after the policy's in-flight timeout.
+ */
+export interface InFlight {
+  requestIds: string[];
+  startedAt: number[];
+}
+
+/** Hard bound per account whatever the timeout: far above any human, enough to prove abuse. */
+const MAX_TRACKED = 512;
+
+export function newInFlight(): InFlight {
+  return { requestIds: [], startedAt: [] };
+}
+
+export function requestStarted(f: InFlight, requestId: string, t: number): void {
+  if (f.requestIds.includes(requestId)) return;
+  f.requestIds.push(requestId);
+  f.startedAt.push(t);
+  if (f.requestIds.length > MAX_TRACKED) drop(f, f.startedAt.indexOf(Math.min(...f.startedAt)));
+}
+
+export function requestEnded(f: InFlight, requestId: string): void {
+  const i = f.requestIds.indexOf(requestId);
+  if (i >= 0) drop(f, i);
+}
+
+/** Forgets requests started at or before `t − timeout`, then returns how many remain in flight. */
+export function inFlightAt(f: InFlight, t: number, timeout: number): number {
+  for (let i = f.startedAt.length - 1; i >= 0; i--) {
+    if (f.startedAt[i]! <= t - timeout) drop(f, i);
+  }
+  return f.requestIds.length;
+}
+
+function drop(f: InFlight, i: number): void {
+  f.requestIds.splice(i, 1);
+  f.startedAt.splice(i, 1);
+}
