@@ -5,7 +5,7 @@ import { readField } from '../rules/match.js';
 import type { Condition } from '../rules/schema.js';
 import { addToBuckets, busyBuckets, newBuckets, type Buckets } from './window/buckets.js';
 import { addToCadence, cadenceStats, newCadence, type Cadence } from './window/cadence.js';
-import { addDistinct, distinctInWindow, newDistinct, type DistinctValues } from './window/distinct.js';
+import { addDistinct, countDistinct, distinctInWindow, newDistinct, type DistinctValues } from './window/distinct.js';
 import { addTimestamp, fullestWindowContaining, newTimestamps, type Timestamps } from './window/timestamps.js';
 
 /** Per-key state of one condition; plain data so it snapshots as JSON. */
@@ -18,17 +18,34 @@ export interface Observation {
   readonly inFlight: number;
 }
 
-/** Outcome of a condition at one event; turned into evidence (ISO strings and all) only when a rule fires. */
+/**
+ * Outcome of a condition at one event. One mutable verdict per rule condition is reused for every event, so the hot
+ * path allocates nothing; it becomes evidence (ISO strings and all) only when a rule fires.
+ */
 export interface Verdict {
-  readonly kind: Condition['kind'];
-  readonly met: boolean;
-  readonly observed: number;
-  readonly threshold: number;
-  readonly comparison: ConditionEvidence['comparison'];
-  readonly from: number;
-  readonly to: number;
+  kind: Condition['kind'];
+  met: boolean;
+  observed: number;
+  threshold: number;
+  comparison: ConditionEvidence['comparison'];
+  from: number;
+  to: number;
   /** Accounts the condition saw on this key (distinct on accountId), to strike every account of a farm. */
-  readonly accounts?: readonly string[];
+  accounts: readonly string[] | undefined;
+}
+
+export function newVerdict(c: Condition): Verdict {
+  const comparison = c.kind === 'cadence' ? '<=' : '>=';
+  return { kind: c.kind, met: false, observed: 0, threshold: 0, comparison, from: 0, to: 0, accounts: undefined };
+}
+
+function settle(v: Verdict, met: boolean, observed: number, threshold: number, from: number, to: number): boolean {
+  v.met = met;
+  v.observed = observed;
+  v.threshold = threshold;
+  v.from = from;
+  v.to = to;
+  return met;
 }
 
 export function evidenceOf(v: Verdict): ConditionEvidence {
@@ -74,66 +91,45 @@ export function trackConcurrency(c: Extract<Condition, { kind: 'concurrency' }>,
   else s.since = null;
 }
 
-/** Adds a matching event to the condition's state and says whether the condition now holds. */
-export function observe(c: Condition, state: ConditionState, o: Observation): Verdict {
+/** Adds a matching event to the condition's state and records in `v` whether the condition now holds. */
+export function observe(c: Condition, state: ConditionState, o: Observation, v: Verdict): boolean {
   const { ts } = o;
   switch (c.kind) {
     case 'velocity': {
       const s = state as Timestamps;
       addTimestamp(s, ts, c.window, c.threshold);
       const { count, end } = fullestWindowContaining(s, ts, c.window);
-      return {
-        met: count >= c.threshold,
-        kind: c.kind, observed: count, threshold: c.threshold, comparison: '>=', from: end - c.window, to: end,
-      };
+      return settle(v, count >= c.threshold, count, c.threshold, end - c.window, end);
     }
     case 'distinct': {
       const s = state as DistinctValues;
       const value = readField(o.event, ts, c.field);
       if (value !== undefined) addDistinct(s, String(value), ts, c.window, c.threshold + DISTINCT_HEADROOM);
-      const end = Math.max(ts, ...s.lastSeen);
-      const seen = distinctInWindow(s, end, c.window);
-      return {
-        met: seen.length >= c.threshold,
-        kind: c.kind, observed: seen.length, threshold: c.threshold, comparison: '>=', from: end - c.window, to: end,
-        ...(c.field === 'accountId' ? { accounts: seen } : {}),
-      };
+      const count = countDistinct(s, c.window);
+      v.accounts = count >= c.threshold && c.field === 'accountId' ? distinctInWindow(s, c.window) : undefined;
+      return settle(v, count >= c.threshold, count, c.threshold, s.newest - c.window, s.newest);
     }
     case 'throughput': {
       const s = state as Buckets;
       addToBuckets(s, ts, c.bucket);
       const busy = busyBuckets(s, ts, c.bucket, c.minEvents);
       const end = (Math.floor(ts / c.bucket) + 1) * c.bucket;
-      return {
-        met: busy >= c.atLeast,
-        kind: c.kind, observed: busy, threshold: c.atLeast, comparison: '>=', from: end - c.bucket * c.of, to: end,
-      };
+      return settle(v, busy >= c.atLeast, busy, c.atLeast, end - c.bucket * c.of, end);
     }
     case 'cadence': {
       const s = state as Cadence;
       addToCadence(s, ts, c.samples);
+      if (s.gaps.length < c.samples) return settle(v, false, -1, c.maxCv, ts, ts);
       const stats = cadenceStats(s);
-      const span = stats.meanGap * stats.samples;
-      const met =
-        stats.samples >= c.samples && stats.cv <= c.maxCv && (c.maxMeanGap === undefined || stats.meanGap <= c.maxMeanGap);
-      return {
-        met,
-        kind: c.kind,
-        observed: Number.isFinite(stats.cv) ? Math.round(stats.cv * 1000) / 1000 : -1,
-        threshold: c.maxCv,
-        comparison: '<=',
-        from: ts - span,
-        to: ts,
-      };
+      const met = stats.cv <= c.maxCv && (c.maxMeanGap === undefined || stats.meanGap <= c.maxMeanGap);
+      const cv = Number.isFinite(stats.cv) ? Math.round(stats.cv * 1000) / 1000 : -1;
+      return settle(v, met, cv, c.maxCv, ts - stats.meanGap * stats.samples, ts);
     }
     case 'concurrency': {
       const s = state as { since: number | null };
       trackConcurrency(c, s, o);
-      const held = s.since === null ? 0 : ts - s.since;
-      return {
-        met: s.since !== null && held >= (c.sustain ?? 0),
-        kind: c.kind, observed: o.inFlight, threshold: c.threshold, comparison: '>=', from: s.since ?? ts, to: ts,
-      };
+      const met = s.since !== null && ts - s.since >= (c.sustain ?? 0);
+      return settle(v, met, o.inFlight, c.threshold, s.since ?? ts, ts);
     }
   }
 }

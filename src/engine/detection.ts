@@ -32,8 +32,8 @@ export interface DetectionSnapshot {
   detector: DetectorSnapshot;
 }
 
-/** Idle keys are swept at most this often (event time): a sweep scans every key. */
-const SWEEP_EVERY = 15 * 60_000;
+/** Idle keys are swept at most this often (event time), at least a quarter of the shortest retention: a sweep scans every key. */
+const MIN_SWEEP_EVERY = 15 * 60_000;
 const DEDUPE_EXPIRE_EVERY = 1024;
 /** Quota state must outlive the longest local day (25 h) plus lateness. */
 const QUOTA_RETENTION = 26 * 3_600_000;
@@ -50,6 +50,7 @@ export class Detection {
   private readonly accounts = new Map<string, AccountState>();
   private readonly tracksAccounts: boolean;
   private readonly accountRetention: number;
+  private readonly sweepEvery: number;
   private newest = BEGINNING;
   private nextSweep = BEGINNING;
   private sinceExpire = 0;
@@ -66,6 +67,7 @@ export class Detection {
     this.tracksAccounts = scope !== 'shared';
     const sustained = policy.health.sustained;
     this.accountRetention = Math.max(policy.time.inflightTimeout, QUOTA_RETENTION, sustained ? sustained.bucket * sustained.of : 0);
+    this.sweepEvery = Math.max(MIN_SWEEP_EVERY, Math.min(this.accountRetention, this.detector.shortestRetention) / 4);
   }
 
   /** Event time up to which all events are assumed to have arrived. */
@@ -107,7 +109,7 @@ export class Detection {
       this.dedupe.expire(this.newest);
     }
     if (this.newest < this.nextSweep) return;
-    this.nextSweep = this.newest + SWEEP_EVERY;
+    this.nextSweep = this.newest + this.sweepEvery;
     const watermark = this.watermark;
     this.detector.evictIdle(watermark);
     for (const [id, account] of this.accounts) {

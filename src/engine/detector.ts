@@ -3,7 +3,7 @@ import type { Strike } from '../contract/outputs.js';
 import { readField } from '../rules/match.js';
 import type { CompiledRule } from '../rules/ruleset.js';
 import type { Condition, EventField } from '../rules/schema.js';
-import { evidenceOf, newConditionState, observe, retention, trackConcurrency, type ConditionState, type Observation, type Verdict } from './conditions.js';
+import { evidenceOf, newConditionState, newVerdict, observe, retention, trackConcurrency, type ConditionState, type Observation, type Verdict } from './conditions.js';
 import { deterministicId } from './ids.js';
 
 /** Which rules a detector runs: per-account rules live with the account's partition, others where their key lives. */
@@ -21,6 +21,10 @@ interface KeyState {
 interface Scope {
   readonly field: EventField;
   readonly rules: readonly CompiledRule[];
+  /** Per rule: whether it has a concurrency condition, tracked on every event of the account. */
+  readonly concurrent: readonly boolean[];
+  /** Per rule, per condition: the verdict slot reused for every event. */
+  readonly verdicts: readonly Verdict[][];
   readonly keys: Map<string, KeyState>;
   /** Idle time after which a key's state cannot affect any rule of the scope. */
   readonly retention: number;
@@ -56,9 +60,16 @@ export class Detector {
     this.scopes = [...byField].map(([field, scoped]) => ({
       field,
       rules: scoped,
+      concurrent: scoped.map((r) => r.spec.conditions.some((c) => c.kind === 'concurrency')),
+      verdicts: scoped.map((r) => r.spec.conditions.map(newVerdict)),
       keys: new Map(),
       retention: Math.max(...scoped.flatMap((r) => [r.spec.cooldown, ...r.spec.conditions.map((c) => retention(c, inflightTimeout))])),
     }));
+  }
+
+  /** Retention of the scope that forgets soonest: how often sweeping idle keys is worth it. */
+  get shortestRetention(): number {
+    return Math.min(...this.scopes.map((s) => s.retention));
   }
 
   /** Number of keys holding state, per grouping field. */
@@ -77,7 +88,7 @@ export class Detector {
         const rule = scope.rules[i]!;
         const conditions = rule.spec.conditions;
         const existing = state?.rules[i];
-        if (existing) trackAllConcurrency(conditions, existing, o);
+        if (existing && scope.concurrent[i]) trackAllConcurrency(conditions, existing, o);
         if (!rule.matches(o.event, o.ts)) continue;
         if (!state) {
           state = { lastSeen: o.ts, samples: [], rules: [] };
@@ -89,12 +100,11 @@ export class Detector {
           if (state.samples.length > SAMPLE_SIZE) state.samples.shift();
         }
         const condStates = existing ?? (state.rules[i] = conditions.map(newConditionState));
-        const verdicts: Verdict[] = [];
+        const verdicts = scope.verdicts[i]!;
         let met = true;
         for (let c = 0; c < conditions.length; c++) {
-          const v = observe(conditions[c]!, condStates[c]!, o);
-          met &&= v.met;
-          verdicts.push(v);
+          // Every condition observes the event, even after one fails: each keeps its own window current.
+          if (!observe(conditions[c]!, condStates[c]!, o, verdicts[c]!)) met = false;
         }
         if (met) this.fire(rule, scope.field, key, verdicts, state.samples, o, emit);
       }

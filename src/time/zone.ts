@@ -67,8 +67,19 @@ export interface LocalDay {
   readonly end: number;
 }
 
+/** The latest day computed per zone: accounts of one zone mostly ask about the same day, and Intl is slow. */
+const lastDay = new Map<string, LocalDay>();
+
 /** The local calendar day containing an instant. */
 export function localDay(zone: string, utcMs: number): LocalDay {
+  const cached = lastDay.get(zone);
+  if (cached && utcMs >= cached.start && utcMs < cached.end) return cached;
+  const day = computeLocalDay(zone, utcMs);
+  lastDay.set(zone, day);
+  return day;
+}
+
+function computeLocalDay(zone: string, utcMs: number): LocalDay {
   const w = wallClock(zone, utcMs);
   const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
   const date = `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;

@@ -6,10 +6,12 @@
 export interface DistinctValues {
   values: string[];
   lastSeen: number[];
+  /** Newest time seen: the end of the window the values are counted in. */
+  newest: number;
 }
 
 export function newDistinct(): DistinctValues {
-  return { values: [], lastSeen: [] };
+  return { values: [], lastSeen: [], newest: 0 };
 }
 
 export function addDistinct(d: DistinctValues, value: string, t: number, width: number, capacity: number): void {
@@ -20,13 +22,18 @@ export function addDistinct(d: DistinctValues, value: string, t: number, width: 
     d.values.push(value);
     d.lastSeen.push(t);
   }
-  const newest = Math.max(...d.lastSeen);
+  if (t > d.newest) d.newest = t;
+  const horizon = d.newest - width;
   for (let j = d.values.length - 1; j >= 0; j--) {
-    if (d.lastSeen[j]! <= newest - width) remove(d, j);
+    if (d.lastSeen[j]! <= horizon) remove(d, j);
   }
-  while (d.values.length > capacity) {
-    remove(d, d.lastSeen.indexOf(Math.min(...d.lastSeen)));
-  }
+  while (d.values.length > capacity) remove(d, oldest(d));
+}
+
+function oldest(d: DistinctValues): number {
+  let at = 0;
+  for (let j = 1; j < d.lastSeen.length; j++) if (d.lastSeen[j]! < d.lastSeen[at]!) at = j;
+  return at;
 }
 
 function remove(d: DistinctValues, j: number): void {
@@ -34,7 +41,14 @@ function remove(d: DistinctValues, j: number): void {
   d.lastSeen.splice(j, 1);
 }
 
-/** Values seen in `(end − width, end]`, for `end` at or after every kept time (the key's newest event). */
-export function distinctInWindow(d: DistinctValues, end: number, width: number): string[] {
-  return d.values.filter((_, j) => d.lastSeen[j]! > end - width && d.lastSeen[j]! <= end);
+/** Number of values seen in `(newest − width, newest]`. */
+export function countDistinct(d: DistinctValues, width: number): number {
+  let n = 0;
+  for (const seen of d.lastSeen) if (seen > d.newest - width) n++;
+  return n;
+}
+
+/** The values seen in `(newest − width, newest]`. */
+export function distinctInWindow(d: DistinctValues, width: number): string[] {
+  return d.values.filter((_, j) => d.lastSeen[j]! > d.newest - width);
 }
