@@ -80,7 +80,8 @@ export class Detector {
   observe(o: Observation, emit: (strike: Strike) => void): void {
     for (const scope of this.scopes) {
       const value = readField(o.event, o.ts, scope.field);
-      if (value === undefined) continue;
+      // An empty device id is no device: grouping on it would make one giant "farm" of every such account.
+      if (value === undefined || value === '') continue;
       const key = String(value);
       let state = scope.keys.get(key);
       let sampled = false;

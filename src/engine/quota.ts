@@ -32,9 +32,11 @@ export class DailyFastQuota {
     if (event.type !== 'generation.requested' || !event.unlimited || event.speed !== 'fast') return state;
     const limit = this.policy.plans[event.plan]?.[event.tool];
     if (limit === undefined) return state;
-    const zone = event.timezone ?? 'UTC';
     let s = state;
-    if (!s || s.zone !== zone || ts >= s.dayEnd) {
+    // The zone is read when a day starts and kept until that day ends: a client flipping zones mid-day
+    // (or omitting one) must not reset the count and buy itself another day of Fast.
+    if (!s || ts >= s.dayEnd) {
+      const zone = event.timezone ?? 'UTC';
       const day = localDay(zone, ts);
       s = { zone, date: day.date, dayStart: day.start, dayEnd: day.end, image: 0, video: 0, decided: [] };
     }
@@ -62,7 +64,7 @@ export class DailyFastQuota {
       used,
       limit,
       localDate: s.date,
-      timezone: zone,
+      timezone: s.zone,
     });
     return s;
   }

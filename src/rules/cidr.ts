@@ -57,6 +57,8 @@ export function parseIpv6(ip: string): bigint | undefined {
     }
     return out;
   };
+  // An embedded IPv4 may only form the last 32 bits, so never before "::".
+  if (halves.length === 2 && halves[0]!.includes('.')) return undefined;
   const head = groups(halves[0]!);
   const tail = halves.length === 2 ? groups(halves[1]!) : [];
   if (!head || !tail) return undefined;
@@ -80,6 +82,11 @@ export function parseCidr(text: string): CidrRange | undefined {
   }
   const v6 = parseIpv6(addr);
   if (v6 === undefined) return undefined;
+  // A range written in IPv4-mapped form (::ffff:a.b.c.d/96+) is an IPv4 range: clients are matched in IPv4 form.
+  if (v6 >> 32n === 0xffffn && bits >= 96) {
+    const size = 2 ** (128 - bits);
+    return { v6: false, net: Math.floor(Number(v6 & 0xffffffffn) / size) * size, bits: bits - 96, text };
+  }
   const shift = BigInt(128 - bits);
   return { v6: true, net: (v6 >> shift) << shift, bits, text };
 }

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node }
 import type { z } from 'zod';
 import { MatchError, compileMatch } from './match.js';
 import { contentHash, type CompiledRule, type RuleSet } from './ruleset.js';
+import { parseCidr } from './cidr.js';
 import { RuleFile, type NamedList, type RuleSpec } from './schema.js';
 
 /** One problem in a rule file, located precisely enough for an editor or a CI log. */
@@ -17,6 +18,9 @@ export interface RuleIssue {
   readonly code: string;
   readonly message: string;
 }
+
+/** Aliases a rule file may expand: anchors are handy for shared snippets, but not for a billion laughs. */
+const MAX_ALIAS_COUNT = 100;
 
 export class RuleLoadError extends Error {
   constructor(readonly issues: readonly RuleIssue[]) {
@@ -72,6 +76,12 @@ class Located {
     return { line: 1, column: 1 };
   }
 
+  /** An issue at a character offset of the file, for problems found before the document has a structure. */
+  issueAt(offset: number, code: string, message: string): RuleIssue {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.source.file, line, column: col, path: '', code, message };
+  }
+
   issue(path: readonly PropertyKey[], code: string, message: string, key?: string): RuleIssue {
     const ruleIndex = path[0] === 'rules' && typeof path[1] === 'number' ? path[1] : undefined;
     const rawId = ruleIndex === undefined ? undefined : this.doc.getIn(['rules', ruleIndex, 'id']);
@@ -97,7 +107,7 @@ function zodIssueCode(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return last === 'field' || last === 'groupBy' ? 'field.unknown' : 'value.enum';
     case 'invalid_union':
-      return last === 'kind' || issue.path.includes('conditions') ? 'condition.invalid' : 'match.invalid';
+      return issue.path.includes('conditions') ? 'condition.invalid' : 'match.invalid';
     case 'custom':
       return issue.message.startsWith('invalid duration') ? 'duration' : 'value';
     default:
@@ -105,12 +115,21 @@ function zodIssueCode(issue: z.core.$ZodIssue): string {
   }
 }
 
-function zodIssues(loc: Located, error: z.ZodError): RuleIssue[] {
-  return error.issues.flatMap((issue) => {
+/**
+ * Flattens zod issues into rule issues. A union (match expressions) reports every branch's failure; the branch with
+ * the fewest problems is the one the author meant, so its issues are reported instead of a vague "invalid input".
+ */
+function zodIssues(loc: Located, issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): RuleIssue[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => loc.issue(issue.path, 'key.unknown', `unknown key "${key}"`, key));
+      return issue.keys.map((key) => loc.issue(path, 'key.unknown', `unknown key "${key}"`, key));
     }
-    return [loc.issue(issue.path, zodIssueCode(issue), issue.message)];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branch = issue.errors.reduce((best, b) => (b.length < best.length ? b : best));
+      if (branch.length > 0) return zodIssues(loc, branch, path);
+    }
+    return [loc.issue(path, zodIssueCode(issue), issue.message)];
   });
 }
 
@@ -125,19 +144,31 @@ export function loadRules(sources: readonly RuleSource[]): RuleSet {
   for (const source of sources) {
     const loc = new Located(source);
     if (loc.doc.errors.length > 0) {
-      for (const e of loc.doc.errors) {
-        const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [1, 1];
-        issues.push({ file: source.file, line, column, path: '', code: 'yaml.syntax', message: e.message.split('\n')[0]! });
-      }
+      for (const e of loc.doc.errors) issues.push(loc.issueAt(e.pos[0], 'yaml.syntax', e.message.split('\n')[0]!));
       continue;
     }
-    const result = RuleFile.safeParse(loc.doc.toJS() ?? {});
+    let raw: unknown;
+    try {
+      raw = loc.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml library refuses documents whose aliases expand past the limit ("billion laughs").
+      issues.push(loc.issueAt(0, 'yaml.aliases', (err as Error).message));
+      continue;
+    }
+    const result = RuleFile.safeParse(raw ?? {}, { reportInput: true });
     if (!result.success) {
-      issues.push(...zodIssues(loc, result.error));
+      issues.push(...zodIssues(loc, result.error.issues, []));
       continue;
     }
     for (const [name, list] of Object.entries(result.data.lists ?? {})) {
-      if (lists.has(name)) issues.push(loc.issue(['lists', name], 'list.duplicate', `list "${name}" is declared in more than one file`));
+      list.items.forEach((item, i) => {
+        if (list.kind === 'cidr' && (typeof item !== 'string' || !parseCidr(item))) {
+          issues.push(loc.issue(['lists', name, 'items', i], 'list.bad-cidr', `"${String(item)}" is not an IP address or CIDR range`));
+        }
+      });
+    }
+    for (const [name, list] of Object.entries(result.data.lists ?? {})) {
+      if (lists.has(name)) issues.push(loc.issue(['lists'], 'list.duplicate', `list "${name}" is declared in more than one file`, name));
       lists.set(name, list);
     }
     parsed.push({ loc, rules: result.data.rules ?? [] });

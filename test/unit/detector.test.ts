@@ -290,3 +290,16 @@ describe('snapshot and restore', () => {
     expect(resumed.map((s) => s.strikeId)).toEqual(whole.strikes.map((s) => s.strikeId));
   });
 });
+
+describe('lifecycle out of order', () => {
+  it('a completion delivered before its request does not leave the request in flight', () => {
+    const concurrency = rule(`conditions: [{ kind: concurrency, threshold: 2, sustain: 60s }]`);
+    const events = [
+      ev(0, { requestId: 'a', type: 'generation.completed' }),
+      ev(0.5, { requestId: 'b' }),
+      ev(-1, { requestId: 'a' }), // the late request of the completion above
+      ev(120, { requestId: 'c', type: 'generation.started' }),
+    ];
+    expect(run(concurrency, events).strikes).toHaveLength(0);
+  });
+});

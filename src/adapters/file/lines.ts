@@ -19,9 +19,11 @@ export async function* readLines(input: Readable, maxBytes: number): AsyncGenera
   let truncated = false;
   let number = 0;
 
+  // One byte beyond the limit is kept so a CRLF line of exactly maxBytes is not mistaken for an oversized one.
+  const limit = maxBytes + 1;
   const keep = (piece: Buffer): void => {
     inLine = true;
-    const room = maxBytes - bytes;
+    const room = limit - bytes;
     if (piece.length > room) truncated = true;
     const kept = piece.length > room ? piece.subarray(0, room) : piece;
     if (kept.length > 0) {
@@ -30,7 +32,13 @@ export async function* readLines(input: Readable, maxBytes: number): AsyncGenera
     }
   };
   const take = (): Line => {
-    const line = { text: stripCr(Buffer.concat(parts).toString('utf8')), truncated, number };
+    let buf = Buffer.concat(parts);
+    if (buf.length > 0 && buf[buf.length - 1] === 13) buf = buf.subarray(0, -1);
+    if (buf.length > maxBytes) {
+      truncated = true;
+      buf = buf.subarray(0, maxBytes);
+    }
+    const line = { text: buf.toString('utf8'), truncated, number };
     parts = [];
     bytes = 0;
     inLine = false;
@@ -46,7 +54,7 @@ export async function* readLines(input: Readable, maxBytes: number): AsyncGenera
       const piece = buf.subarray(start, nl);
       start = nl + 1;
       number++;
-      if (!inLine && piece.length <= maxBytes) {
+      if (!inLine && (piece.length <= maxBytes || (piece.length === limit && piece[maxBytes] === 13))) {
         batch.push({ text: stripCr(piece.toString('utf8')), truncated: false, number });
       } else {
         keep(piece);

@@ -5,7 +5,11 @@
 export interface InFlight {
   requestIds: string[];
   startedAt: number[];
+  /** Requests whose end arrived before their start (late delivery); created only when that happens. */
+  endedEarly?: string[];
 }
+
+const MAX_ENDED_EARLY = 16;
 
 /** Hard bound per account whatever the timeout: far above any human, enough to prove abuse. */
 const MAX_TRACKED = 512;
@@ -15,7 +19,7 @@ export function newInFlight(): InFlight {
 }
 
 export function requestStarted(f: InFlight, requestId: string, t: number): void {
-  if (f.requestIds.includes(requestId)) return;
+  if (f.requestIds.includes(requestId) || f.endedEarly?.includes(requestId)) return;
   f.requestIds.push(requestId);
   f.startedAt.push(t);
   if (f.requestIds.length > MAX_TRACKED) drop(f, f.startedAt.indexOf(Math.min(...f.startedAt)));
@@ -23,7 +27,13 @@ export function requestStarted(f: InFlight, requestId: string, t: number): void 
 
 export function requestEnded(f: InFlight, requestId: string): void {
   const i = f.requestIds.indexOf(requestId);
-  if (i >= 0) drop(f, i);
+  if (i >= 0) {
+    drop(f, i);
+    return;
+  }
+  const early = (f.endedEarly ??= []);
+  early.push(requestId);
+  if (early.length > MAX_ENDED_EARLY) early.shift();
 }
 
 /** Forgets requests started at or before `t − timeout`, then returns how many remain in flight. */
