@@ -52,8 +52,8 @@ export function evidenceOf(v: Verdict): ConditionEvidence {
   return { kind: v.kind, observed: v.observed, threshold: v.threshold, comparison: v.comparison, window: { from: iso(v.from), to: iso(v.to) } };
 }
 
-/** Extra values kept beyond a distinct threshold, so evidence can show how far over it a key went. */
-const DISTINCT_HEADROOM = 8;
+/** Extra entries kept beyond a threshold, so evidence can show how far over it a key went (exact up to this). */
+const HEADROOM = 8;
 
 /** How long an idle key must keep this condition's state before it can no longer matter. */
 export function retention(c: Condition, inflightTimeout: number): number {
@@ -97,14 +97,14 @@ export function observe(c: Condition, state: ConditionState, o: Observation, v: 
   switch (c.kind) {
     case 'velocity': {
       const s = state as Timestamps;
-      addTimestamp(s, ts, c.window, c.threshold);
+      addTimestamp(s, ts, c.window, c.threshold + HEADROOM);
       const { count, end } = fullestWindowContaining(s, ts, c.window);
       return settle(v, count >= c.threshold, count, c.threshold, end - c.window, end);
     }
     case 'distinct': {
       const s = state as DistinctValues;
       const value = readField(o.event, ts, c.field);
-      if (value !== undefined) addDistinct(s, String(value), ts, c.window, c.threshold + DISTINCT_HEADROOM);
+      if (value !== undefined) addDistinct(s, String(value), ts, c.window, c.threshold + HEADROOM);
       const count = countDistinct(s, c.window);
       v.accounts = count >= c.threshold && c.field === 'accountId' ? distinctInWindow(s, c.window) : undefined;
       return settle(v, count >= c.threshold, count, c.threshold, s.newest - c.window, s.newest);

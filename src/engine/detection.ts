@@ -43,7 +43,7 @@ const QUOTA_RETENTION = 26 * 3_600_000;
  * the events' `occurredAt`, with a watermark that trails the newest event by the allowed lateness.
  */
 export class Detection {
-  private readonly detector: Detector;
+  private detector: Detector;
   private readonly quota: DailyFastQuota;
   private readonly health: HealthLimits;
   private readonly dedupe: Deduper;
@@ -58,7 +58,7 @@ export class Detection {
   constructor(
     rules: RuleSet,
     private readonly policy: Policy,
-    scope: DetectorScope = 'all',
+    private readonly scope: DetectorScope = 'all',
   ) {
     this.detector = new Detector(rules.rules, policy.time.inflightTimeout, scope);
     this.quota = new DailyFastQuota(policy.quota);
@@ -115,6 +115,22 @@ export class Detection {
     for (const [id, account] of this.accounts) {
       if (account.lastSeen <= watermark - this.accountRetention) this.accounts.delete(id);
     }
+  }
+
+  /** Hooks a tracer into rule evaluation (explain, backtests); undefined switches it off. */
+  set tracer(tracer: Detector['tracer']) {
+    this.detector.tracer = tracer;
+  }
+
+  /**
+   * Swaps in a new rule set atomically between two events. Rules whose windows did not change (same id and window
+   * signature) keep their state; cooldowns carry over so a reload does not re-strike.
+   */
+  replaceRules(rules: RuleSet): void {
+    const next = new Detector(rules.rules, this.policy.time.inflightTimeout, this.scope);
+    next.restore(this.detector.snapshot());
+    next.tracer = this.detector.tracer;
+    this.detector = next;
   }
 
   snapshot(): DetectionSnapshot {

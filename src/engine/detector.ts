@@ -3,6 +3,7 @@ import type { Strike } from '../contract/outputs.js';
 import { readField } from '../rules/match.js';
 import type { CompiledRule } from '../rules/ruleset.js';
 import type { Condition, EventField } from '../rules/schema.js';
+import type { ConditionEvidence } from '../contract/outputs.js';
 import { evidenceOf, newConditionState, newVerdict, observe, retention, trackConcurrency, type ConditionState, type Observation, type Verdict } from './conditions.js';
 import { deterministicId } from './ids.js';
 
@@ -37,8 +38,22 @@ export interface DetectorSnapshot {
 
 const SAMPLE_SIZE = 3;
 
+/** Rule state is kept under the rule's window signature, so a change that leaves its windows alone keeps them. */
 function ruleKey(rule: CompiledRule): string {
-  return `${rule.spec.id}@${rule.version}`;
+  return `${rule.spec.id}@${rule.windowSignature}`;
+}
+
+/** What one rule made of one matching event: for `rules explain` and backtests, never needed on the hot path. */
+export interface RuleTrace {
+  readonly rule: CompiledRule;
+  readonly key: { field: EventField; value: string };
+  readonly eventId: string;
+  readonly ts: number;
+  readonly conditions: readonly ConditionEvidence[];
+  readonly met: boolean;
+  /** Accounts struck by this event, and those the rule's cooldown spared. */
+  readonly struck: readonly string[];
+  readonly inCooldown: readonly string[];
 }
 
 /**
@@ -48,6 +63,8 @@ export class Detector {
   private readonly scopes: Scope[];
   /** Until when each (rule, account) may not strike again: the rule's cooldown. */
   private readonly cooldowns = new Map<string, number>();
+  /** Set by tools that explain decisions; undefined in production so the hot path pays one check. */
+  tracer: ((trace: RuleTrace) => void) | undefined;
 
   constructor(rules: readonly CompiledRule[], inflightTimeout: number, scope: DetectorScope = 'all') {
     const live = rules.filter((r) => r.spec.mode !== 'off');
@@ -107,19 +124,43 @@ export class Detector {
           // Every condition observes the event, even after one fails: each keeps its own window current.
           if (!observe(conditions[c]!, condStates[c]!, o, verdicts[c]!)) met = false;
         }
-        if (met) this.fire(rule, scope.field, key, verdicts, state.samples, o, emit);
+        const outcome = met ? this.fire(rule, scope.field, key, verdicts, state.samples, o, emit) : undefined;
+        this.tracer?.({
+          rule,
+          key: { field: scope.field, value: key },
+          eventId: o.event.eventId,
+          ts: o.ts,
+          conditions: verdicts.map(evidenceOf),
+          met,
+          struck: outcome?.struck ?? [],
+          inCooldown: outcome?.inCooldown ?? [],
+        });
       }
       if (state && o.ts > state.lastSeen) state.lastSeen = o.ts;
     }
   }
 
-  private fire(rule: CompiledRule, field: EventField, key: string, verdicts: Verdict[], samples: readonly string[], o: Observation, emit: (strike: Strike) => void): void {
+  private fire(
+    rule: CompiledRule,
+    field: EventField,
+    key: string,
+    verdicts: Verdict[],
+    samples: readonly string[],
+    o: Observation,
+    emit: (strike: Strike) => void,
+  ): { struck: string[]; inCooldown: string[] } {
     const farm = verdicts.find((v) => v.accounts)?.accounts;
     const subjects = field === 'accountId' ? [o.event.accountId] : [...new Set([o.event.accountId, ...(farm ?? [])])];
+    const struck: string[] = [];
+    const inCooldown: string[] = [];
     for (const accountId of subjects) {
       const cooldownKey = `${rule.spec.id}\u0000${accountId}`;
-      if ((this.cooldowns.get(cooldownKey) ?? BEGINNING) > o.ts) continue;
+      if ((this.cooldowns.get(cooldownKey) ?? BEGINNING) > o.ts) {
+        inCooldown.push(accountId);
+        continue;
+      }
       this.cooldowns.set(cooldownKey, o.ts + rule.spec.cooldown);
+      struck.push(accountId);
       emit({
         strikeId: deterministicId('stk', rule.spec.id, rule.version, accountId, o.event.eventId),
         ruleId: rule.spec.id,
@@ -139,6 +180,7 @@ export class Detector {
         },
       });
     }
+    return { struck, inCooldown };
   }
 
   /** Drops keys idle past their scope's retention and cooldowns that have run out, as of the watermark. */

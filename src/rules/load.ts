@@ -189,7 +189,14 @@ export function loadRules(sources: readonly RuleSource[]): RuleSet {
         const usedLists = new Map<string, NamedList>();
         const matches = compileMatch(spec.match, lists, usedLists);
         const raw = loc.doc.getIn(['rules', i]) as { toJSON(): unknown };
-        rules.push({ spec, version: contentHash({ rule: raw.toJSON(), lists: Object.fromEntries(usedLists) }), file: loc.source.file, matches });
+        const listsRead = Object.fromEntries(usedLists);
+        rules.push({
+          spec,
+          version: contentHash({ rule: raw.toJSON(), lists: listsRead }),
+          windowSignature: contentHash({ groupBy: spec.groupBy, match: spec.match, conditions: spec.conditions, lists: listsRead }),
+          file: loc.source.file,
+          matches,
+        });
       } catch (err) {
         if (!(err instanceof MatchError)) throw err;
         issues.push(loc.issue(['rules', i, ...err.path], err.code, err.message));

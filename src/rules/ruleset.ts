@@ -7,6 +7,8 @@ export interface CompiledRule {
   readonly spec: RuleSpec;
   /** Content hash of the rule and the lists it reads: stamped on every strike it makes. */
   readonly version: string;
+  /** Hash of what shapes the rule's windows (grouping, match, conditions): unchanged means its state carries over. */
+  readonly windowSignature: string;
   readonly file: string;
   readonly matches: Predicate;
 }

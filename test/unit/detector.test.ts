@@ -303,3 +303,42 @@ describe('lifecycle out of order', () => {
     expect(run(concurrency, events).strikes).toHaveLength(0);
   });
 });
+
+describe('rule reload', () => {
+  const base = (threshold: number, points = 1) =>
+    rulesFrom(`
+rules:
+  - { id: v, description: d, severity: low, mode: enforce, owner: t, cooldown: 1h,
+      conditions: [{ kind: velocity, window: 60s, threshold: ${threshold} }], strike: { points: ${points}, reason: r } }
+`);
+
+  it('keeps window state of a rule whose windows did not change', () => {
+    const { pipeline, strikes } = run(base(3), [ev(0), ev(1)]);
+    pipeline.detection.replaceRules(base(3, 7)); // only the points changed
+    pipeline.ingest(ev(2));
+    expect(strikes.map((s) => s.points)).toEqual([7]);
+  });
+
+  it('starts afresh a rule whose window changed', () => {
+    const reset = run(base(3), [ev(0), ev(1)]);
+    reset.pipeline.detection.replaceRules(base(4));
+    reset.pipeline.ingest(ev(2));
+    reset.pipeline.ingest(ev(3));
+    expect(reset.strikes).toHaveLength(0); // the new rule has seen 2 events, not 4
+    reset.pipeline.ingest(ev(4));
+    reset.pipeline.ingest(ev(5));
+    expect(reset.strikes).toHaveLength(1);
+  });
+
+  it('traces every matching event with its condition values, struck accounts and cooldowns', () => {
+    const { pipeline } = run(base(2), []);
+    const traces: Array<{ met: boolean; observed: number; struck: readonly string[]; inCooldown: readonly string[] }> = [];
+    pipeline.detection.tracer = (t) => traces.push({ met: t.met, observed: t.conditions[0]!.observed, struck: t.struck, inCooldown: t.inCooldown });
+    for (const s of [0, 1, 2]) pipeline.ingest(ev(s));
+    expect(traces).toEqual([
+      { met: false, observed: 1, struck: [], inCooldown: [] },
+      { met: true, observed: 2, struck: ['acc-1'], inCooldown: [] },
+      { met: true, observed: 3, struck: [], inCooldown: ['acc-1'] },
+    ]);
+  });
+});
