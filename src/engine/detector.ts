@@ -6,6 +6,7 @@ import type { Condition, EventField } from '../rules/schema.js';
 import type { ConditionEvidence } from '../contract/outputs.js';
 import { evidenceOf, newConditionState, newVerdict, observe, retention, trackConcurrency, type ConditionState, type Observation, type Verdict } from './conditions.js';
 import { deterministicId } from './ids.js';
+import { append } from './window/compact.js';
 
 /** Which rules a detector runs: per-account rules live with the account's partition, others where their key lives. */
 export type DetectorScope = 'all' | 'account' | 'shared';
@@ -114,10 +115,10 @@ export class Detector {
         }
         if (!sampled) {
           sampled = true;
-          state.samples.push(o.event.eventId);
-          if (state.samples.length > SAMPLE_SIZE) state.samples.shift();
+          state.samples = state.samples.length < SAMPLE_SIZE ? append(state.samples, o.event.eventId) : [...state.samples.slice(1), o.event.eventId];
         }
-        const condStates = existing ?? (state.rules[i] = conditions.map(newConditionState));
+        if (!existing) state.rules = withRuleState(state.rules, i, conditions.map(newConditionState));
+        const condStates = state.rules[i]!;
         const verdicts = scope.verdicts[i]!;
         let met = true;
         for (let c = 0; c < conditions.length; c++) {
@@ -226,6 +227,13 @@ export class Detector {
     }
     for (const [key, until] of copy.cooldowns) this.cooldowns.set(key, until);
   }
+}
+
+/** Sets one rule's state in an exact-size array (see compact.ts for why not to grow arrays in place). */
+function withRuleState(rules: KeyState['rules'], i: number, states: ConditionState[]): KeyState['rules'] {
+  const out: KeyState['rules'] = new Array(Math.max(rules.length, i + 1));
+  for (let j = 0; j < out.length; j++) out[j] = j === i ? states : rules[j];
+  return out;
 }
 
 function trackAllConcurrency(conditions: readonly Condition[], states: ConditionState[], o: Observation): void {

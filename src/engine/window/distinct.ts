@@ -1,3 +1,5 @@
+import { append } from './compact.js';
+
 /**
  * Distinct values seen per key in a sliding window (fan-out), with when each was last seen.
  * Kept as small parallel arrays: fan-out per key is small for the people the policy protects, and bounded by
@@ -19,8 +21,8 @@ export function addDistinct(d: DistinctValues, value: string, t: number, width: 
   if (i >= 0) {
     if (t > d.lastSeen[i]!) d.lastSeen[i] = t;
   } else {
-    d.values.push(value);
-    d.lastSeen.push(t);
+    d.values = append(d.values, value);
+    d.lastSeen = append(d.lastSeen, t);
   }
   if (t > d.newest) d.newest = t;
   const horizon = d.newest - width;

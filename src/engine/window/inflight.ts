@@ -1,3 +1,5 @@
+import { append } from './compact.js';
+
 /**
  * Generations in flight for one account: from `requested` until `completed` or `failed`.
  * A request whose end never arrives stops counting after the policy's in-flight timeout.
@@ -20,8 +22,8 @@ export function newInFlight(): InFlight {
 
 export function requestStarted(f: InFlight, requestId: string, t: number): void {
   if (f.requestIds.includes(requestId) || f.endedEarly?.includes(requestId)) return;
-  f.requestIds.push(requestId);
-  f.startedAt.push(t);
+  f.requestIds = append(f.requestIds, requestId);
+  f.startedAt = append(f.startedAt, t);
   if (f.requestIds.length > MAX_TRACKED) drop(f, f.startedAt.indexOf(Math.min(...f.startedAt)));
 }
 
@@ -31,9 +33,8 @@ export function requestEnded(f: InFlight, requestId: string): void {
     drop(f, i);
     return;
   }
-  const early = (f.endedEarly ??= []);
-  early.push(requestId);
-  if (early.length > MAX_ENDED_EARLY) early.shift();
+  const early = append(f.endedEarly ?? [], requestId);
+  f.endedEarly = early.length > MAX_ENDED_EARLY ? early.slice(1) : early;
 }
 
 /** Forgets requests started at or before `t − timeout`, then returns how many remain in flight. */
