@@ -5,6 +5,7 @@ import { RuleLoadError } from '../rules/load.js';
 import * as kafka from './commands/kafka.js';
 import * as rules from './commands/rules.js';
 import * as run from './commands/run.js';
+import * as simulate from './commands/simulate.js';
 import * as support from './commands/support.js';
 
 const program = new Command('fairuse')
@@ -12,7 +13,7 @@ const program = new Command('fairuse')
   .showHelpAfterError()
   .exitOverride();
 
-for (const area of [run, rules, kafka, support]) area.register(program);
+for (const area of [run, simulate, rules, kafka, support]) area.register(program);
 
 /** Errors people cause (bad flags, files, rules, policy) get a clear message and a non-zero exit, not a stack. */
 async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import { SECOND } from './clock.js';
 export type Plan = 'unlimited' | 'pro' | 'basic';
 export type Tool = 'image' | 'video';
 export type Speed = 'fast' | 'relaxed';
-export type Outcome = 'completed' | 'failed' | 'rejected';
+type Outcome = 'completed' | 'failed' | 'rejected';
 
 /** Whether a generation is free under the plan: Unlimited always; Pro gets unlimited relaxed generations; Basic never. */
 export function isUnlimited(plan: Plan, speed: Speed): boolean {

@@ -41,7 +41,7 @@ function pad(value: number, digits: number): string {
 }
 
 /** The zone's UTC offset at an instant, in ms (local = utc + offset). */
-export function offsetAt(zone: string, ts: number): number {
+function offsetAt(zone: string, ts: number): number {
   return zoneHour(zone, ts).offset;
 }
 
@@ -87,10 +87,11 @@ export function localWeekday(ts: number, zone: string): number {
 }
 
 /**
- * The instant in [dayStart, dayStart + 24 h) whose local time of day in `zone` is `hours`. Lets personas
- * plan sessions by the local clock ("starts work at 9") whatever their offset, DST included.
+ * The first instant from `from` at which the zone's clock reads `hours` (give or take the hour a DST change
+ * skips or repeats). Lets personas plan by the local clock: "starts work at 9".
  */
-export function atLocalTime(dayStart: number, hours: number, zone: string): number {
-  const offset = offsetAt(zone, dayStart + 12 * HOUR);
-  return dayStart + modulo(hours * HOUR - (dayStart + offset), DAY);
+export function atLocalTime(from: number, hours: number, zone: string): number {
+  const fromOffset = offsetAt(zone, from);
+  const guess = from + modulo(hours * HOUR - (from + fromOffset), DAY);
+  return guess - (offsetAt(zone, guess) - fromOffset);
 }

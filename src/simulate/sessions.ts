@@ -34,9 +34,13 @@ function request(at: number, job: Job, where: Where): GenerationRequest {
   return { at, job, where: where(at) };
 }
 
+/** A person fires off at most this many quick variations of one idea before waiting to see them. */
+const MAX_QUICK_VARIATIONS = 3;
+
 /**
- * A person at a screen: prompt, glance at the result, tweak, repeat. Think times are log-normal with an
- * occasional quick re-roll or a walk away, so the gaps between requests vary a lot (CV around 1).
+ * A person at a screen: prompt, wait for the result, look at it, tweak, repeat; now and then a few quick
+ * variations fired off while the last one renders, or a walk away. Gaps mix seconds with minutes, so their
+ * CV is above 1, and in flight stays within the variations of one idea.
  */
 export function* browsing(
   rng: Random,
@@ -46,30 +50,40 @@ export function* browsing(
   where: Where,
 ): Generator<GenerationRequest> {
   let at = start;
+  let variations = 0;
   for (let i = 0; i < count; i++) {
-    yield request(at, drawJob(rng, workload), where);
-    if (rng.chance(0.2)) at += rng.uniform(1, 6) * SECOND; // a quick variation of the same prompt
-    else if (rng.chance(0.05)) at += rng.uniform(3, 20) * MINUTE; // stepped away
-    else at += clamp(rng.logNormal(40 * SECOND, 0.8), 4 * SECOND, 10 * MINUTE);
+    const job = drawJob(rng, workload);
+    yield request(at, job, where);
+    if (variations < MAX_QUICK_VARIATIONS && rng.chance(0.25)) {
+      variations++;
+      at += rng.uniform(1, 6) * SECOND;
+    } else {
+      variations = 0;
+      at += job.renderMs + clamp(rng.logNormal(25 * SECOND, 1.1), 3 * SECOND, 10 * MINUTE);
+      if (rng.chance(0.05)) at += rng.uniform(3, 20) * MINUTE;
+    }
   }
 }
 
 /**
  * A professional working in batches: a handful of prompts submitted seconds apart, then waiting for all of
  * them and reviewing before the next batch. In flight never exceeds one batch (≤ 4), however busy the day.
+ * Stops at `until` or after `budget` generations, whichever comes first.
  */
 export function* batches(
   rng: Random,
   start: number,
   until: number,
+  budget: number,
   workload: Workload,
   where: Where,
   reviewMedianMs: number,
 ): Generator<GenerationRequest> {
   let at = start;
-  while (at < until) {
+  let made = 0;
+  while (at < until && made < budget) {
     const first = drawJob(rng, workload);
-    const size = first.tool === 'video' ? rng.int(1, 2) : rng.chance(0.7) ? 4 : rng.int(1, 3);
+    const size = Math.min(budget - made, first.tool === 'video' ? rng.int(1, 2) : rng.chance(0.7) ? 4 : rng.int(1, 3));
     let allDone = at;
     for (let i = 0; i < size; i++) {
       const job = i === 0 ? first : drawJob(rng, workload, first.tool);
@@ -77,6 +91,7 @@ export function* batches(
       allDone = Math.max(allDone, at + job.renderMs);
       at += rng.uniform(0.4, 3) * SECOND;
     }
+    made += size;
     at = allDone + clamp(rng.logNormal(reviewMedianMs, 0.5), 30 * SECOND, 5 * MINUTE);
   }
 }

@@ -8,7 +8,7 @@ import { arrivals, metronome, workerPool, type Presence } from '../sessions.js';
 import { consumerWorkload, groupSizes, times } from './enrolment.js';
 import type { Persona } from './persona.js';
 import { fixed } from './presence.js';
-import { habitDay, habitual, LEISURE_HOURS, simulationDays, type Habit } from './routine.js';
+import { habitDay, habitual, LEISURE_HOURS, windowDays, type Habit } from './routine.js';
 
 // Abuse targets the Unlimited plan: it is what makes the volume free.
 function abuserPlan(rng: Random): Plan {
@@ -55,7 +55,7 @@ export const automation: Persona = {
         persona: 'automation',
         plan: abuserPlan(rng),
         sessions: function* (r, window) {
-          const start = window.start - r.uniform(0, DAY);
+          const start = window.start - r.uniform(0, periodMs); // the timer's phase
           const resume = (at: number) => resumeAfter(at, downtime, presence.locale.zone);
           yield { start, items: metronome(r, start, periodMs, workload, where, resume) };
         },
@@ -75,9 +75,9 @@ export const scraper: Persona = {
         persona: 'scraper',
         plan: abuserPlan(rng),
         sessions: function* (r, window) {
-          for (const day of simulationDays(window)) {
+          for (const day of windowDays(window)) {
             const runs = Math.min(8, 3 + r.poisson(2));
-            const starts = times(runs, () => day + r.uniform(0, DAY)).sort((a, b) => a - b);
+            const starts = times(runs, () => r.uniform(day.start, day.end)).sort((a, b) => a - b);
             for (const start of starts) {
               const presence: Presence = { device, ip: r.pick(ips), locale };
               const items = workerPool(r, start, r.int(30, 100), r.int(8, 20), workload, () => presence);
@@ -122,7 +122,7 @@ export const credentialSharing: Persona = {
         persona: 'credential-sharing',
         plan,
         sessions: function* (r, window) {
-          for (const day of simulationDays(window)) {
+          for (const day of windowDays(window)) {
             yield* loggedIn(r, sharers)
               .flatMap((sharer) => habitDay(r, day, sharer.locale.zone, SHARER, workload, fixed(sharer)))
               .sort((a, b) => a.start - b.start);
@@ -155,8 +155,8 @@ export const reseller: Persona = {
         sessions: function* (r, window) {
           // Squaring a uniform draw skews picks toward the first customers: the regulars.
           const customer = () => customers[Math.floor(customers.length * r.next() ** 2)] as Presence;
-          const start = window.start - DAY;
-          yield { start, items: arrivals(r, start, rate, perHour * 1.35, workload, customer) };
+          // Poisson arrivals are memoryless: starting at the window loses nothing.
+          yield { start: window.start, items: arrivals(r, window.start, rate, perHour * 1.35, workload, customer) };
         },
       };
     }),

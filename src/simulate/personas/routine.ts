@@ -1,4 +1,5 @@
 import type { Workload } from '../catalog.js';
+import { localDay } from '../../time/zone.js';
 import { atLocalTime, DAY, HOUR, localWeekday } from '../clock.js';
 import type { Random } from '../random.js';
 import { browsing, type SessionPlan, type Where } from '../sessions.js';
@@ -27,24 +28,62 @@ export interface Habit {
 /** The presence a session runs under, drawn when it is planned (which device, which network). */
 export type PresenceFor = (rng: Random, sessionStart: number) => Where;
 
+/** A span of time sessions are planned for, epoch ms, end exclusive. */
+export interface Day {
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
- * Day starts covering the window, from the day before it: a session that begins the evening before (or a
- * Tokyo workday starting at 23:00 UTC) spills into the window, and requests before it are dropped later.
+ * 24-hour days from the window's start, plus the day before it (see `localDays`). For activity that does not
+ * follow one local clock: scripts, and groups spread over time zones.
  */
-export function* simulationDays(window: Window): Generator<number> {
-  for (let day = window.start - DAY; day < window.end; day += DAY) yield day;
+export function* windowDays(window: Window): Generator<Day> {
+  for (let start = window.start - DAY; start < window.end; start += DAY) yield { start, end: start + DAY };
+}
+
+/**
+ * Local days in `zone`, midnight to midnight (23 or 25 hours across DST), covering the window from the day
+ * before it: a session that starts the evening before spills into the window (requests before the window are
+ * dropped later).
+ */
+export function* localDays(window: Window, zone: string): Generator<Day> {
+  for (let day = memoLocalDay(zone, window.start - DAY); day.start < window.end; day = memoLocalDay(zone, day.end)) {
+    yield day;
+  }
+}
+
+// Finding a local midnight takes a dozen Intl calls, and every account in a zone asks for the same few days.
+const localDayMemo = new Map<string, Day>();
+
+function memoLocalDay(zone: string, at: number): Day {
+  const key = `${zone} ${at}`;
+  let day = localDayMemo.get(key);
+  if (!day) {
+    day = localDay(zone, at);
+    localDayMemo.set(key, day);
+  }
+  return day;
+}
+
+/**
+ * The instant in `day` at local time `hours`. Clamped into the day, so that every session planned for a day
+ * starts in it and consecutive days' plans come out in start order, as merging them lazily requires.
+ */
+export function within(day: Day, hours: number, zone: string): number {
+  return Math.min(day.end - 1, Math.max(day.start, atLocalTime(day.start, hours, zone)));
 }
 
 /** One day of browsing sessions for someone in `zone` following `habit`, in start order; none on a day off. */
 export function habitDay(
   rng: Random,
-  day: number,
+  day: Day,
   zone: string,
   habit: Habit,
   workload: Workload,
   presenceFor: PresenceFor,
 ): SessionPlan[] {
-  const weekday = localWeekday(day + 12 * HOUR, zone);
+  const weekday = localWeekday(day.start + 12 * HOUR, zone);
   const weekend = weekday === 0 || weekday === 6;
   if (!rng.chance(weekend ? habit.weekendChance : habit.weekdayChance)) return [];
   const generations = rng.int(...habit.generationsPerDay);
@@ -55,7 +94,7 @@ export function habitDay(
   return shares
     .map((share) => {
       const [from, to] = rng.weighted(habit.startHours);
-      const start = atLocalTime(day, rng.uniform(from, to), zone);
+      const start = within(day, rng.uniform(from, to), zone);
       const count = Math.max(1, Math.round((share / totalShare) * generations));
       return { start, items: browsing(rng, start, count, workload, presenceFor(rng, start)) };
     })
@@ -71,5 +110,5 @@ export function* habitual(
   workload: Workload,
   presenceFor: PresenceFor,
 ): Generator<SessionPlan> {
-  for (const day of simulationDays(window)) yield* habitDay(rng, day, zone, habit, workload, presenceFor);
+  for (const day of localDays(window, zone)) yield* habitDay(rng, day, zone, habit, workload, presenceFor);
 }

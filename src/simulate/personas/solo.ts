@@ -1,5 +1,5 @@
 import type { Workload } from '../catalog.js';
-import { atLocalTime, DAY, HOUR, localWeekday, MINUTE, SECOND } from '../clock.js';
+import { DAY, HOUR, localWeekday, MINUTE, SECOND } from '../clock.js';
 import { browser, personalDevice, phone } from '../devices.js';
 import { foreignLocale, homeLocale, type Locale } from '../locales.js';
 import { broadbandIp, carrierNatIp } from '../network.js';
@@ -8,7 +8,7 @@ import { batches, type Presence, type SessionPlan } from '../sessions.js';
 import { consumerPlan, consumerWorkload, times } from './enrolment.js';
 import type { Persona, Window } from './persona.js';
 import { ownDevices } from './presence.js';
-import { habitDay, habitual, LEISURE_HOURS, simulationDays, type Habit } from './routine.js';
+import { habitDay, habitual, LEISURE_HOURS, localDays, within, type Habit } from './routine.js';
 
 const LEISURE: Habit = {
   weekdayChance: 0.5,
@@ -56,23 +56,25 @@ function reviewMedianFor(target: number, workMs: number): number {
 function* workdays(
   rng: Random,
   window: Window,
+  zone: string,
   desks: readonly [Presence, ...Presence[]],
   workload: Workload,
 ): Generator<SessionPlan> {
-  for (const day of simulationDays(window)) {
+  for (const day of localDays(window, zone)) {
     const desk = rng.chance(0.85) ? desks[0] : rng.pick(desks);
-    const zone = desk.locale.zone;
-    const weekday = localWeekday(day + 12 * HOUR, zone);
+    const weekday = localWeekday(day.start + 12 * HOUR, zone);
     if (!rng.chance(weekday === 0 ? 0.25 : weekday === 6 ? 0.5 : 0.9)) continue;
-    const begin = atLocalTime(day, rng.uniform(7.5, 10.5), zone);
+    const begin = within(day, rng.uniform(7.5, 10.5), zone);
     const length = rng.uniform(8, 12) * HOUR;
     const lunch = rng.uniform(30, 60) * MINUTE;
-    const lunchAt = begin + (length - lunch) * rng.uniform(0.4, 0.6);
-    const review = reviewMedianFor(rng.int(300, 900), length - lunch);
+    const morning = (length - lunch) * rng.uniform(0.4, 0.6);
+    const target = rng.int(300, 900);
+    const review = reviewMedianFor(target, length - lunch);
+    const morningBudget = Math.round((target * morning) / (length - lunch));
     const where = () => desk;
-    yield { start: begin, items: batches(rng, begin, lunchAt, workload, where, review) };
-    const back = lunchAt + lunch;
-    yield { start: back, items: batches(rng, back, begin + length, workload, where, review) };
+    yield { start: begin, items: batches(rng, begin, begin + morning, morningBudget, workload, where, review) };
+    const back = begin + morning + lunch;
+    yield { start: back, items: batches(rng, back, begin + length, target - morningBudget, workload, where, review) };
   }
 }
 
@@ -93,7 +95,7 @@ export const powerCreator: Persona = {
       return {
         persona: 'power-creator',
         plan: rng.chance(0.8) ? 'unlimited' : 'pro',
-        sessions: (r, window) => workdays(r, window, desks, workload),
+        sessions: (r, window) => workdays(r, window, locale.zone, desks, workload),
       };
     }),
 };
@@ -107,22 +109,24 @@ interface Stay {
   readonly ip: string;
 }
 
-/** One or two moves on distinct days of the window; a second move is often the trip home. */
+/**
+ * One move abroad early enough in the window to be seen using the app there; over three days or more,
+ * sometimes a second move at least a day later, often the trip home.
+ */
 function itinerary(rng: Random, window: Window, home: Locale, homeIp: string): Stay[] {
-  const days = Math.max(1, Math.round((window.end - window.start) / DAY));
-  const moves = days >= 3 && rng.chance(0.5) ? 2 : 1;
-  const moveDays = rng
-    .shuffle(times(days, (d) => d))
-    .slice(0, moves)
-    .sort((a, b) => a - b);
-  const stays: Stay[] = [{ from: -Infinity, locale: home, ip: homeIp }];
-  for (const moveDay of moveDays) {
-    const previous = stays[stays.length - 1] as Stay;
-    const from = window.start + moveDay * DAY + rng.uniform(6, 20) * HOUR;
+  const span = window.end - window.start;
+  const away = window.start + span * rng.uniform(0.1, 0.6);
+  const stays: Stay[] = [
+    { from: -Infinity, locale: home, ip: homeIp },
+    { from: away, locale: foreignLocale(rng, home), ip: broadbandIp(rng) },
+  ];
+  if (span >= 3 * DAY && rng.chance(0.5)) {
+    const from = rng.uniform(away + DAY, window.end);
+    const abroad = stays[1] as Stay;
     stays.push(
-      stays.length === 2 && rng.chance(0.5)
+      rng.chance(0.5)
         ? { from, locale: home, ip: homeIp }
-        : { from, locale: foreignLocale(rng, previous.locale), ip: broadbandIp(rng) },
+        : { from, locale: foreignLocale(rng, abroad.locale), ip: broadbandIp(rng) },
     );
   }
   return stays;
@@ -149,8 +153,8 @@ export const traveler: Persona = {
         plan,
         sessions: function* (r, window) {
           const stays = itinerary(r, window, home, homeIp);
-          for (const day of simulationDays(window)) {
-            const zone = stayAt(stays, day + 12 * HOUR).locale.zone;
+          for (const day of localDays(window, home.zone)) {
+            const zone = stayAt(stays, day.start + 12 * HOUR).locale.zone;
             yield* habitDay(r, day, zone, TRIP, workload, (sr, start) => {
               const stay = stayAt(stays, start);
               const device = sr.pick(devices);
