@@ -44,6 +44,10 @@ function ruleKey(rule: CompiledRule): string {
   return `${rule.spec.id}@${rule.windowSignature}`;
 }
 
+function cooldownKey(rule: CompiledRule, accountId: string): string {
+  return `${rule.spec.id}\u0000${accountId}`;
+}
+
 /** What one rule made of one matching event: for `rules explain` and backtests, never needed on the hot path. */
 export interface RuleTrace {
   readonly rule: CompiledRule;
@@ -150,17 +154,20 @@ export class Detector {
     o: Observation,
     emit: (strike: Strike) => void,
   ): { struck: string[]; inCooldown: string[] } {
+    // Fast path: a key that keeps meeting its conditions during the cooldown strikes nobody, so check that first.
+    if (field === 'accountId' && this.inCooldown(rule, o.event.accountId, o.ts)) {
+      return { struck: [], inCooldown: [o.event.accountId] };
+    }
     const farm = verdicts.find((v) => v.accounts)?.accounts;
     const subjects = field === 'accountId' ? [o.event.accountId] : [...new Set([o.event.accountId, ...(farm ?? [])])];
     const struck: string[] = [];
     const inCooldown: string[] = [];
     for (const accountId of subjects) {
-      const cooldownKey = `${rule.spec.id}\u0000${accountId}`;
-      if ((this.cooldowns.get(cooldownKey) ?? BEGINNING) > o.ts) {
+      if (this.inCooldown(rule, accountId, o.ts)) {
         inCooldown.push(accountId);
         continue;
       }
-      this.cooldowns.set(cooldownKey, o.ts + rule.spec.cooldown);
+      this.cooldowns.set(cooldownKey(rule, accountId), o.ts + rule.spec.cooldown);
       struck.push(accountId);
       emit({
         strikeId: deterministicId('stk', rule.spec.id, rule.version, accountId, o.event.eventId),
@@ -182,6 +189,10 @@ export class Detector {
       });
     }
     return { struck, inCooldown };
+  }
+
+  private inCooldown(rule: CompiledRule, accountId: string, ts: number): boolean {
+    return (this.cooldowns.get(cooldownKey(rule, accountId)) ?? BEGINNING) > ts;
   }
 
   /** Drops keys idle past their scope's retention and cooldowns that have run out, as of the watermark. */

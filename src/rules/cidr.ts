@@ -91,10 +91,14 @@ export function parseCidr(text: string): CidrRange | undefined {
   return { v6: true, net: (v6 >> shift) << shift, bits, text };
 }
 
+const RECENT_VERDICTS = 4096;
+
 /** A set of ranges answering "is this IP inside any of them?". Malformed IPs are never inside. */
 export class CidrSet {
   private readonly v4: Array<{ net: number; size: number }> = [];
   private readonly v6: Array<{ net: bigint; shift: bigint }> = [];
+  /** Recent verdicts: the same client IPs recur event after event, and IPv6 parsing is not free. Cleared when full. */
+  private readonly recent = new Map<string, boolean>();
 
   constructor(ranges: readonly CidrRange[]) {
     for (const r of ranges) {
@@ -104,6 +108,16 @@ export class CidrSet {
   }
 
   has(ip: string): boolean {
+    let verdict = this.recent.get(ip);
+    if (verdict === undefined) {
+      verdict = this.lookup(ip);
+      if (this.recent.size >= RECENT_VERDICTS) this.recent.clear();
+      this.recent.set(ip, verdict);
+    }
+    return verdict;
+  }
+
+  private lookup(ip: string): boolean {
     let v4 = ip.includes(':') ? undefined : parseIpv4(ip);
     if (v4 === undefined) {
       const v6 = parseIpv6(ip);

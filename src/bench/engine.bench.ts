@@ -1,0 +1,99 @@
+/**
+ * Embedded throughput against the floor of merely reading and JSON.parse-ing the same NDJSON, measured in the same
+ * run (alternating rounds, medians), and engine heap per active account with 100k accounts.
+ *
+ *   npm run bench [-- --accounts 2000 --days 1 --rounds 3 --memory-accounts 100000]
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MAX_EVENT_BYTES } from '../contract/event.js';
+import { validateEvent } from '../contract/parse.js';
+import { readLines } from '../adapters/file/lines.js';
+import { runEmbedded } from '../embedded/run.js';
+import { Pipeline } from '../engine/pipeline.js';
+import { loadPolicy } from '../policy/load.js';
+import { loadRuleDir } from '../rules/load.js';
+import { simulateEvents } from '../simulate/simulate.js';
+import { writeSimulation } from '../simulate/write.js';
+import { DEFAULT_POLICY_FILE, DEFAULT_RULES_DIR } from '../cli/defaults.js';
+import { machine, median } from './machine.js';
+
+const { values: args } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '2000' },
+    days: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    'memory-accounts': { type: 'string', default: '100000' },
+    'memory-events': { type: 'string', default: '3000000' },
+  },
+});
+
+async function floor(file: string): Promise<number> {
+  const started = performance.now();
+  let lines = 0;
+  for await (const batch of readLines(createReadStream(file), MAX_EVENT_BYTES)) {
+    for (const line of batch) {
+      JSON.parse(line.text);
+      lines++;
+    }
+  }
+  return lines / ((performance.now() - started) / 1000);
+}
+
+async function throughput(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fairuse-bench-'));
+  try {
+    const sim = await writeSimulation({ accounts: Number(args.accounts), days: Number(args.days), seed: 42, out: dir });
+    const [rules, policy] = await Promise.all([loadRuleDir(DEFAULT_RULES_DIR), loadPolicy(DEFAULT_POLICY_FILE)]);
+    const floors: number[] = [];
+    const engines: number[] = [];
+    for (let round = 0; round < Number(args.rounds); round++) {
+      floors.push(await floor(sim.path));
+      const summary = await runEmbedded({ input: sim.path, out: join(dir, 'out'), rules, policy });
+      engines.push(summary.lines / summary.seconds);
+    }
+    const f = median(floors);
+    const e = median(engines);
+    console.log(`\n## Embedded throughput (${sim.events.toLocaleString('en-US')} events, ${sim.accounts} accounts × ${args.days} d, ${args.rounds} rounds, medians)\n`);
+    console.log('| measure | events/s | ratio to floor |\n|---|---:|---:|');
+    console.log(`| floor: read + JSON.parse | ${Math.round(f).toLocaleString('en-US')} | 1.00 |`);
+    console.log(`| fairuse run (validate, detect, enforce, write outputs) | ${Math.round(e).toLocaleString('en-US')} | ${(e / f).toFixed(2)} |`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function memory(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    console.log('\n(heap per account skipped: run with node --expose-gc, as `npm run bench` does)');
+    return;
+  }
+  const [rules, policy] = await Promise.all([loadRuleDir(DEFAULT_RULES_DIR), loadPolicy(DEFAULT_POLICY_FILE)]);
+  const noop = () => {};
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const pipeline = new Pipeline(rules, policy, { strike: noop, shadowStrike: noop, transition: noop, speed: noop });
+  let events = 0;
+  const limit = Number(args['memory-events']);
+  for (const raw of simulateEvents({ accounts: Number(args['memory-accounts']), days: 1, seed: 7 })) {
+    const parsed = validateEvent(raw);
+    if (parsed.ok) pipeline.ingest(parsed.value);
+    if (++events >= limit) break;
+  }
+  gc();
+  const heap = process.memoryUsage().heapUsed - before;
+  const size = pipeline.detection.stateSize;
+  console.log(`\n## Engine heap per active account (${events.toLocaleString('en-US')} events of a ${args['memory-accounts']}-account population)\n`);
+  console.log('| active accounts | keys (account / device / ip) | dedupe ids | heap | per active account |\n|---:|---|---:|---:|---:|');
+  console.log(
+    `| ${size.accounts.toLocaleString('en-US')} | ${size.keys.accountId ?? 0} / ${size.keys.deviceId ?? 0} / ${size.keys.ip ?? 0} | ${size.dedupe} | ${(heap / 2 ** 20).toFixed(1)} MiB | ${Math.round(heap / size.accounts)} B |`,
+  );
+}
+
+console.log(`machine: ${machine()}`);
+await throughput();
+await memory();
