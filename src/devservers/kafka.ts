@@ -2,7 +2,8 @@
  * Single-node Apache Kafka (KRaft, combined broker+controller) for development and tests, without Docker.
  *
  * The broker jars come from Maven Central via `mvn` and are cached in `.cache/kafka-<version>/libs`.
- * Every start gets fresh storage in `.cache/kafka-data/<port>` (config, data, `logs/server.log`, `stdout.log`).
+ * Every start gets fresh storage in `.cache/kafka-data/<port>` (config, data, `logs/server.log`, `stdout.log`);
+ * in-process brokers delete it when they stop, `down` leaves it for inspection until that port is used again.
  *
  *   tsx src/devservers/kafka.ts fetch   download the jars only (for CI images / warm caches)
  *   tsx src/devservers/kafka.ts up      start a background broker, print KAFKA_BROKERS=127.0.0.1:<port>
@@ -42,7 +43,7 @@ export interface KafkaOptions {
   port?: number;
   /** Leave the broker running after this process exits and record it in `.cache/kafka.pid` (used by `up`). */
   detached?: boolean;
-  /** How long to wait for the broker to answer metadata requests; default 120 s. */
+  /** How long to wait for the broker to serve metadata and consumer groups; default 120 s. */
   readyTimeoutMs?: number;
 }
 
