@@ -2,7 +2,7 @@
  * Embedded throughput against the floor of merely reading and JSON.parse-ing the same NDJSON, measured in the same
  * run (alternating rounds, medians), and engine heap per active account with 100k accounts.
  *
- *   npm run bench [-- --accounts 2000 --days 1 --rounds 3 --memory-accounts 100000]
+ *   npm run bench [-- --accounts 2000 --days 1 --rounds 3 --memory-accounts 100000 --memory-events 3000000 --only throughput|memory]
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +16,8 @@ import { runEmbedded } from '../embedded/run.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { loadPolicy } from '../policy/load.js';
 import { loadRuleDir } from '../rules/load.js';
+import { HUMAN_PERSONAS } from '../simulate/labels.js';
+import { DEFAULT_MIX, type SimulationOptions } from '../simulate/options.js';
 import { simulateEvents } from '../simulate/simulate.js';
 import { writeSimulation } from '../simulate/write.js';
 import { DEFAULT_POLICY_FILE, DEFAULT_RULES_DIR } from '../cli/defaults.js';
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'memory-accounts': { type: 'string', default: '100000' },
     'memory-events': { type: 'string', default: '3000000' },
+    only: { type: 'string' },
   },
 });
 
@@ -66,7 +69,8 @@ async function throughput(): Promise<void> {
   }
 }
 
-async function memory(): Promise<void> {
+/** Heap per active account for one population mix: the default one, and people only (the bulk of a real platform). */
+async function memory(label: string, mix: SimulationOptions['mix']): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) {
     console.log('\n(heap per account skipped: run with node --expose-gc, as `npm run bench` does)');
@@ -79,7 +83,7 @@ async function memory(): Promise<void> {
   const pipeline = new Pipeline(rules, policy, { strike: noop, shadowStrike: noop, transition: noop, speed: noop });
   let events = 0;
   const limit = Number(args['memory-events']);
-  for (const raw of simulateEvents({ accounts: Number(args['memory-accounts']), days: 1, seed: 7 })) {
+  for (const raw of simulateEvents({ accounts: Number(args['memory-accounts']), days: 1, seed: 7, ...(mix ? { mix } : {}) })) {
     const parsed = validateEvent(raw);
     if (parsed.ok) pipeline.ingest(parsed.value);
     if (++events >= limit) break;
@@ -88,12 +92,11 @@ async function memory(): Promise<void> {
   const heap = process.memoryUsage().heapUsed - before;
   const size = pipeline.detection.stateSize;
   // The dedupe window grows with the event rate, not with accounts: show the state without it too.
-  const snapshot = pipeline.detection.snapshot();
-  pipeline.detection.restore({ ...snapshot, dedupe: [] });
+  pipeline.detection.restore({ ...pipeline.detection.snapshot(), dedupe: [] });
   gc();
   const withoutDedupe = process.memoryUsage().heapUsed - before;
   const kib = (bytes: number) => `${Math.round(bytes / size.accounts)} B`;
-  console.log(`\n## Engine heap per active account (${events.toLocaleString('en-US')} events of a ${args['memory-accounts']}-account population)\n`);
+  console.log(`\n### ${label}: ${events.toLocaleString('en-US')} events of a ${args['memory-accounts']}-account population\n`);
   console.log('| active accounts | keys (account / device / ip) | dedupe ids | heap | per active account | per active account without the dedupe window |');
   console.log('|---:|---|---:|---:|---:|---:|');
   console.log(
@@ -102,5 +105,8 @@ async function memory(): Promise<void> {
 }
 
 console.log(`machine: ${machine()}`);
-await throughput();
-await memory();
+if (args.only !== 'memory') await throughput();
+if (args.only === 'throughput') process.exit(0);
+console.log('\n## Engine heap per active account');
+await memory('default mix (15 % abusers)', undefined);
+await memory('people only', Object.fromEntries(HUMAN_PERSONAS.map((p) => [p, DEFAULT_MIX[p]])));
