@@ -21,7 +21,8 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    // Usage mistakes exit 2; errors a command raises itself (command.error) keep the exit code it chose.
+    if (err instanceof CommanderError) return err.code === 'commander.error' || err.exitCode === 0 ? err.exitCode : 2;
     if (err instanceof RuleLoadError || err instanceof PolicyError) {
       console.error(err.message);
       return 1;

@@ -1,40 +1,39 @@
 /**
- * Single-node Elasticsearch 9 for development and tests, without Docker.
+ * Single-node Elasticsearch 8.19 for development and tests, without Docker.
  *
- * Elastic publishes no 9.x distribution to Maven Central (the `integ-test-zip` stops at 8.19), but it does
- * publish the server jar with its dependencies and the `transport-netty4` module (HTTP + transport). `fetch`
- * assembles those into the same layout as a real distribution (`lib/`, `modules/transport-netty4/`) under
- * `.cache/elasticsearch-<version>/`, and a tiny launcher (DevEsNode below) boots a real
- * `org.elasticsearch.node.Node` the way `org.elasticsearch.bootstrap.Elasticsearch` does, minus the
- * production-only parts: the server CLI, bootstrap checks, seccomp filters and the entitlement agent (none of
- * which is on Maven Central). Like the integ-test-zip it has no x-pack and no other modules, so there is no
- * security, and `GET /` (client.info/ping), painless scripts, *_by_query and data streams are unavailable.
+ * Uses Elastic's official runnable `integ-test-zip` distribution from Maven Central
+ * (`org.elasticsearch.distribution.integ-test-zip:elasticsearch:<version>:zip`), unzipped into
+ * `.cache/elasticsearch-<version>/` and started with its own `bin/elasticsearch` on the system Java 17.
+ * The zip carries the server plus the modules `transport-netty4`, `x-pack-core`, `x-pack-security` and `apm`.
+ * It does NOT include `reindex` (so no `_delete_by_query`) or `lang-painless` (no scripts), and neither module
+ * is published on Maven Central, so code that must run against this node avoids both.
  *
- *   tsx src/devservers/elasticsearch.ts fetch   download and assemble only (for CI images / warm caches)
+ *   tsx src/devservers/elasticsearch.ts fetch   download and unzip only (for CI images / warm caches)
  *   tsx src/devservers/elasticsearch.ts up      start in the background, print ES_URL=http://127.0.0.1:<port>
  *   tsx src/devservers/elasticsearch.ts down    stop the node recorded in .cache/elasticsearch.pid
  *
- * Environment: ES_PORT picks the HTTP port (default: a free one), ES_JAVA_HOME the JDK (21+, default Temurin 25),
- * ES_JAVA_OPTS extra JVM options (after the defaults, e.g. -Xms512m -Xmx512m, so they win).
- * Every start uses `.cache/es-data/<port>` (`data/`, `logs/console.log`), wiped first unless `keepData` is set.
+ * Environment: ES_PORT picks the HTTP port (default: a free one), ES_JAVA_HOME the JDK (17+, default the
+ * system OpenJDK 17), ES_JAVA_OPTS extra JVM options (ES appends them after jvm.options, so they win).
+ * Every start uses `.cache/es-data/<port>` (`config/`, `data/`, `logs/`, `tmp/`), wiped first unless `keepData`.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { chown, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 
-/** Newest 9.x with both `org.elasticsearch:elasticsearch` and `org.elasticsearch.plugin:transport-netty4` on Central (no 9.4.x there). */
-export const ES_VERSION = '9.5.3';
+/** Newest 8.19.x integ-test-zip on Maven Central (Elastic publishes no 9.x runnable distribution there). */
+export const ES_VERSION = '8.19.21';
+const ARTIFACT = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip`;
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
-const JAVA_HOME = process.env.ES_JAVA_HOME ?? '/usr/lib/jvm/temurin-25-jdk-amd64';
+const JAVA_HOME = process.env.ES_JAVA_HOME ?? '/usr/lib/jvm/java-17-openjdk-amd64';
 /** Elasticsearch refuses to run as root, so as root we run it as this system user (created on first use). */
 const ES_USER = 'fairuse-es';
-const LAUNCHER = 'DevEsNode';
+/** The server JVM's main class, as opposed to the CLI JVM that `bin/elasticsearch` starts first. */
+const SERVER_MAIN = 'org.elasticsearch.bootstrap.Elasticsearch';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = join(ROOT, '.cache');
@@ -59,271 +58,121 @@ export interface ElasticsearchOptions {
 export interface ElasticsearchServer {
   /** e.g. `http://127.0.0.1:41234` */
   url: string;
+  /** The server JVM (not the `bin/elasticsearch` CLI in front of it): SIGSTOP/SIGCONT it to simulate an outage. */
   pid: number;
   /** SIGTERM, SIGKILL after 15 s; unless detached or keepData, also deletes the data dir. */
   stop(): Promise<void>;
 }
 
-/** Boots a Node from argv `key=value` settings; compiled on first start against the downloaded jars. */
-const LAUNCHER_SOURCE = `
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import org.elasticsearch.common.logging.LogConfigurator;
-import org.elasticsearch.common.settings.Settings;
-import org.elasticsearch.env.Environment;
-import org.elasticsearch.node.InternalSettingsPreparer;
-import org.elasticsearch.node.Node;
-import org.elasticsearch.plugins.PluginsLoader;
-
-public final class ${LAUNCHER} {
-  public static void main(String[] argv) throws Exception {
-    if (Boolean.getBoolean("dev.es.exitOnStdinEof")) {
-      // stdin is a pipe from the parent, which the kernel closes however the parent ends (even SIGKILL).
-      Thread watcher = new Thread(() -> {
-        try {
-          while (System.in.read() != -1) {}
-        } catch (java.io.IOException e) {}
-        System.exit(0);
-      }, "dev-es-parent-watch");
-      watcher.setDaemon(true);
-      watcher.start();
-    }
-    Settings.Builder builder = Settings.builder();
-    for (String arg : argv) builder.put(arg.substring(0, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
-    Settings settings = builder.build();
-    Path configDir = Path.of(settings.get("path.home"), "config");
-    // Same order as org.elasticsearch.bootstrap.Elasticsearch: logging must be up before settings are parsed.
-    LogConfigurator.registerErrorListener();
-    LogConfigurator.setNodeName(Node.NODE_NAME_SETTING.get(settings));
-    LogConfigurator.configure(new Environment(settings, configDir), true);
-    Environment env = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), configDir, () -> "dev");
-    PluginsLoader plugins = PluginsLoader.createPluginsLoader(PluginsLoader.loadModulesBundles(env.modulesDir(), false), Set.of(), Map.of());
-    Node node = new Node(env, plugins);
-    CountDownLatch closed = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        node.prepareForClose();
-        node.close();
-        node.awaitClose(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        e.printStackTrace();
-      } finally {
-        closed.countDown();
-      }
-    }, "dev-es-shutdown"));
-    node.start();
-    closed.await(); // all Elasticsearch threads are daemons: keep the JVM alive until SIGTERM
-  }
+/**
+ * Heap and JIT for dev nodes. Without an explicit heap ES takes half the machine's memory. C1-only roughly halves
+ * startup CPU for short-lived test nodes; a long-running `up` node keeps C2.
+ */
+function jvmOptions(detached: boolean): string {
+  return ['-Xms512m', '-Xmx512m', ...(detached ? [] : ['-XX:TieredStopAtLevel=1']), ''].join('\n');
 }
-`;
 
-/** Console-only logging (stdout is redirected to logs/console.log); the real distribution's config needs more files. */
-const LOG4J_CONFIG = `status = error
-appender.console.type = Console
-appender.console.name = console
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d{ISO8601}][%-5p][%-25c{1.}] [%node_name]%marker %m%n
-rootLogger.level = info
-rootLogger.appenderRef.console.ref = console
-`;
-
-/** Downloads and assembles Elasticsearch and its launcher into the cache unless already there; returns its home dir. */
+/** Downloads and unzips the distribution into the cache unless already there; returns its home dir. */
 export async function fetchElasticsearch(): Promise<string> {
-  if (!existsSync(HOME)) await assemble();
-  await compileLauncher(HOME);
-  return HOME;
-}
-
-async function assemble(): Promise<void> {
-  const java = (tool: string) => join(JAVA_HOME, 'bin', tool);
-  if (!existsSync(java('javac'))) throw new Error(`no JDK at ${JAVA_HOME}; Elasticsearch ${ES_VERSION} needs Java 21+ (set ES_JAVA_HOME)`);
-  // Assemble in a private dir and rename it into place: HOME existing means complete, even if several
-  // processes fetch at once or a download is interrupted.
+  if (existsSync(HOME)) return HOME;
+  // Unzip into a private dir and rename it into place: HOME existing means complete, even if several processes
+  // fetch at once or a download is interrupted.
   const tmp = `${HOME}.${process.pid}.tmp`;
   await rm(tmp, { recursive: true, force: true });
-  try {
-    const lib = join(tmp, 'lib');
-    const netty = join(tmp, 'modules', 'transport-netty4');
-    await copyDependencies(tmp, 'org.elasticsearch', 'elasticsearch', lib);
-    await copyDependencies(tmp, 'org.elasticsearch.plugin', 'transport-netty4', netty);
-    // The module gets only what the server lacks (netty, ssl-config), as in the distribution: duplicates are jar hell.
-    const serverJars = new Set(readdirSync(lib));
-    await Promise.all(readdirSync(netty).filter((f) => serverJars.has(f)).map((f) => rm(join(netty, f))));
-    // The plugin descriptor and entitlement policy ship inside the module jar; the loader wants them beside it.
-    const inJar = 'META-INF/es-plugins/transport-netty4';
-    const descriptors = ['plugin-descriptor.properties', 'entitlement-policy.yaml'].map((f) => `${inJar}/${f}`);
-    await execFileAsync(java('jar'), ['xf', join(netty, `transport-netty4-${ES_VERSION}.jar`), ...descriptors], { cwd: netty });
-    for (const path of descriptors) await rename(join(netty, path), join(netty, basename(path)));
-    await rm(join(netty, 'META-INF'), { recursive: true });
-
-    // Native access: ES loads libzstd (needed by best_compression / logsdb indices) from lib/platform/<os>-<arch>.
-    // Elastic's own build is not on Maven Central, but the system one has the same ABI. The vector library has no
-    // substitute and is switched off at start (-Dorg.elasticsearch.nativeaccess.enableVectorLibrary=false).
-    const zstd = systemZstd();
-    if (zstd) {
-      const platform = join(lib, 'platform', `linux-${process.arch === 'arm64' ? 'aarch64' : 'x64'}`);
-      await mkdir(platform, { recursive: true });
-      await symlink(zstd, join(platform, 'libzstd.so'));
-    }
-
-    await mkdir(join(tmp, 'config'));
-    await writeFile(join(tmp, 'config', 'log4j2.properties'), LOG4J_CONFIG);
-    await rename(tmp, HOME);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    if (existsSync(HOME)) return; // another process won the race
-    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
-    throw new Error(`could not assemble Elasticsearch ${ES_VERSION} (needs Maven, Maven Central and a JDK 21+): ${String(err)}\n${stdout}${stderr}`);
-  }
-}
-
-/**
- * Compiles the launcher against the jars once per version of its source (cached by hash, so an edit to
- * LAUNCHER_SOURCE takes effect without re-downloading); returns the class directory.
- */
-async function compileLauncher(home: string): Promise<string> {
-  const dir = join(home, `launcher-${createHash('sha256').update(LAUNCHER_SOURCE).digest('hex').slice(0, 12)}`);
-  if (existsSync(dir)) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  const src = join(tmp, `${LAUNCHER}.java`);
   await mkdir(tmp, { recursive: true });
-  await writeFile(src, LAUNCHER_SOURCE);
   try {
-    await execFileAsync(join(JAVA_HOME, 'bin', 'javac'), ['-d', tmp, '--module-path', join(home, 'lib'), '--add-modules', 'ALL-MODULE-PATH', src]);
+    await execFileAsync('mvn', ['-B', '-q', '-Dstyle.color=never', `${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${ARTIFACT}`, `-DoutputDirectory=${tmp}`], {
+      cwd: tmp,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const zip = join(tmp, `elasticsearch-${ES_VERSION}.zip`);
+    await execFileAsync('unzip', ['-q', zip, '-d', tmp]);
+    await rm(zip);
+    await rename(join(tmp, `elasticsearch-${ES_VERSION}`), HOME);
   } catch (err) {
-    throw new Error(`javac failed on the Elasticsearch launcher: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+    if (existsSync(HOME)) return HOME; // another process won the race
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(`could not fetch Elasticsearch ${ES_VERSION} (needs Maven, unzip and Maven Central): ${String(err)}\n${stdout}${stderr}`);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
-  await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true })); // lost a race: same result
-  return dir;
-}
-
-/** `mvn dependency:copy-dependencies` of one artifact's runtime closure into `out`. */
-async function copyDependencies(work: string, groupId: string, artifactId: string, out: string): Promise<void> {
-  const pom = join(work, `${artifactId}.pom.xml`);
-  await mkdir(work, { recursive: true });
-  await writeFile(
-    pom,
-    `<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.devservers</groupId><artifactId>${artifactId}-libs</artifactId><version>0</version><packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>${groupId}</groupId><artifactId>${artifactId}</artifactId><version>${ES_VERSION}</version></dependency>
-  </dependencies>
-</project>
-`,
-  );
-  await execFileAsync(
-    'mvn',
-    ['-B', '-q', '-Dstyle.color=never', '-f', pom, `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${out}`],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  await rm(pom);
-}
-
-function systemZstd(): string | undefined {
-  const triplet = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
-  return [`/usr/lib/${triplet}/libzstd.so.1`, `/lib/${triplet}/libzstd.so.1`, '/usr/lib64/libzstd.so.1'].find((p) => existsSync(p));
+  return HOME;
 }
 
 export async function startElasticsearch(opts: ElasticsearchOptions = {}): Promise<ElasticsearchServer> {
   const home = await fetchElasticsearch();
-  const launcher = await compileLauncher(home); // already compiled by fetchElasticsearch: just its path
+  if (!existsSync(join(JAVA_HOME, 'bin', 'java'))) throw new Error(`no JDK at ${JAVA_HOME}; Elasticsearch ${ES_VERSION} needs Java 17+ (set ES_JAVA_HOME)`);
   const port = opts.port ?? (process.env.ES_PORT ? Number(process.env.ES_PORT) : await freePort());
   const url = `http://127.0.0.1:${port}`;
   const dir = join(DATA_ROOT, String(port));
   await pruneDataDirs();
   if (!opts.keepData) await rm(dir, { recursive: true, force: true });
   const user = esUser();
-  if (opts.keepData) await mkdir(dir, { recursive: true }).then(() => writeFile(join(dir, 'keep'), ''));
-  for (const sub of ['data', 'logs', 'tmp']) {
-    await mkdir(join(dir, sub), { recursive: true });
-    if (user) await chown(join(dir, sub), user.uid, user.gid);
-  }
-  if (user) assertReadableBy(user, join(launcher, `${LAUNCHER}.class`));
+  // Each node gets its own config dir: ES writes its keystore there, and the heap differs per start.
+  const config = join(dir, 'config');
+  if (!existsSync(config)) await cp(join(home, 'config'), config, { recursive: true });
+  await mkdir(join(config, 'jvm.options.d'), { recursive: true });
+  await writeFile(join(config, 'jvm.options.d', 'dev.options'), jvmOptions(opts.detached ?? false));
+  for (const sub of ['data', 'logs', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
+  if (user) await chownTree(dir, user);
+  if (opts.keepData) await writeFile(join(dir, 'keep'), ''); // exempts the dir from pruneDataDirs
+  if (user) assertReadableBy(user, join(home, 'lib', `elasticsearch-${ES_VERSION}.jar`));
 
   const settings: Record<string, string | number> = {
-    'path.home': home,
-    'path.data': join(dir, 'data'),
-    'path.logs': join(dir, 'logs'),
     'node.name': 'dev',
     'cluster.name': 'fairuse-dev',
     'discovery.type': 'single-node',
     'network.host': '127.0.0.1',
     'http.port': port,
     'transport.port': await freePort(),
+    'path.data': join(dir, 'data'),
+    'path.logs': join(dir, 'logs'),
+    // The zip ships x-pack-security, which would otherwise demand TLS and passwords.
+    'xpack.security.enabled': 'false',
     // A nearly full dev disk would otherwise turn indices read-only or leave shards unassigned.
     'cluster.routing.allocation.disk.threshold_enabled': 'false',
     // Lets tests clean up with wildcards (DELETE /test-*).
     'action.destructive_requires_name': 'false',
   };
-  const jvm = [
-    '-Xms512m',
-    '-Xmx512m',
-    // Mostly the system options the real server CLI adds (SystemJvmOptions.java).
-    '-XX:+UseG1GC',
-    '-Xss1m',
-    '-XX:-OmitStackTraceInFastThrow',
-    '-XX:-UsePerfData',
-    '-XX:+ExitOnOutOfMemoryError',
-    `-XX:ErrorFile=${join(dir, 'logs', 'hs_err_pid%p.log')}`,
-    '-Djava.awt.headless=true',
-    '-Dfile.encoding=UTF-8',
-    '-Djava.locale.providers=CLDR',
-    '-Des.networkaddress.cache.ttl=60',
-    '-Des.networkaddress.cache.negative.ttl=10',
-    '-Dio.netty.noUnsafe=true',
-    '-Dio.netty.noKeySetOptimization=true',
-    '-Dio.netty.recycler.maxCapacityPerThread=0',
-    '-Dlog4j.shutdownHookEnabled=false',
-    '-Dlog4j2.disable.jmx=true',
-    '-Dlog4j2.formatMsgNoLookups=true',
-    `-Djava.io.tmpdir=${join(dir, 'tmp')}`,
-    `-Des.path.home=${home}`,
-    '-Dorg.elasticsearch.nativeaccess.enableVectorLibrary=false',
-    '--enable-native-access=org.elasticsearch.nativeaccess,org.elasticsearch.foreign,org.apache.lucene.core',
-    '--add-modules=jdk.incubator.vector',
-    // Test nodes: C1 only halves startup CPU (~4 instead of ~8 CPU-seconds); a long-running `up` node keeps C2.
-    ...(opts.detached ? [] : ['-XX:TieredStopAtLevel=1', '-Ddev.es.exitOnStdinEof=true']),
-    ...(process.env.ES_JAVA_OPTS ?? '').split(/\s+/).filter(Boolean),
-    '--module-path', join(home, 'lib'),
-    '--add-modules=ALL-MODULE-PATH',
-    '-cp', launcher,
-    LAUNCHER,
-  ];
-  const args = [...jvm, ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
+  const serverPidFile = join(dir, 'tmp', 'server.pid');
+  const args = ['-p', serverPidFile, ...Object.entries(settings).map(([k, v]) => `-E${k}=${v}`)];
+  const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: JAVA_HOME, ES_PATH_CONF: config, ES_TMPDIR: join(dir, 'tmp') };
+  delete env.JAVA_HOME; // bin/elasticsearch warns about it on every start
+  delete env.ES_URL; // a leftover ES_URL is meaningless to the node
 
   const logFile = join(dir, 'logs', 'console.log');
-  const out = openSync(logFile, 'a');
-  // Attached nodes get a stdin pipe and exit when it closes, i.e. when this process ends in any way.
-  const child = spawn(join(JAVA_HOME, 'bin', 'java'), args, {
-    stdio: [opts.detached ? 'ignore' : 'pipe', out, out],
-    cwd: join(dir, 'tmp'), // the JVM drops stray files (replay logs) into its cwd; the repo is not writable for ES_USER
+  const out = await openLog(logFile, user);
+  const cli = spawn(join(home, 'bin', 'elasticsearch'), args, {
+    stdio: ['ignore', out, out],
+    cwd: join(dir, 'tmp'), // the JVM drops stray files (gc.log, replay logs) into its cwd; the repo is not writable for ES_USER
+    env,
     detached: opts.detached ?? false,
     ...(user ?? {}),
   });
   closeSync(out);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not run ${JAVA_HOME}/bin/java`);
-  (child.stdin as unknown as { unref?(): void } | null)?.unref?.(); // the pipe must not keep our event loop alive
-  await writeFile(join(dir, 'es.pid'), `${pid}\n`);
+  const cliPid = cli.pid;
+  if (cliPid === undefined) throw new Error(`could not run ${home}/bin/elasticsearch`);
+  await writeFile(join(dir, 'es.pid'), `${cliPid}\n`);
   let exited = false;
-  child.once('exit', () => (exited = true));
+  cli.once('exit', () => (exited = true));
+  // Test nodes must not outlive this process, however it ends (the CLI stops the server JVM on SIGTERM).
+  const disarm = opts.detached ? () => {} : watchdog(cliPid, serverPidFile, dir);
 
   const stop = async () => {
-    await terminate(pid);
-    child.stdin?.destroy();
+    const serverPid = readPid(serverPidFile);
+    if (serverPid > 0) signal(serverPid, 'SIGCONT'); // a SIGSTOPped node cannot shut down
+    await terminate(cliPid);
+    if (serverPid > 0) await terminate(serverPid);
+    disarm();
     if (!opts.detached && !opts.keepData) await rm(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
   const client = new Client({ node: url, requestTimeout: 5_000, maxRetries: 0 });
   try {
-    while (!(await healthy(client))) {
+    while (!(await healthy(client)) || readPid(serverPidFile) === 0) {
       if (exited || Date.now() > deadline) {
-        await terminate(pid);
+        await stop();
         const log = await readFile(logFile, 'utf8').catch(() => '');
         throw new Error(`Elasticsearch on ${url} ${exited ? 'exited during startup' : 'did not become ready'}; ${logFile}:\n${log.slice(-4000)}`);
       }
@@ -333,8 +182,9 @@ export async function startElasticsearch(opts: ElasticsearchOptions = {}): Promi
     await client.close();
   }
 
+  const pid = readPid(serverPidFile);
   if (opts.detached) {
-    child.unref();
+    cli.unref();
     await writeFile(PID_FILE, `${pid}\n`);
   }
   return { url, pid, stop };
@@ -354,7 +204,14 @@ async function healthy(client: Client): Promise<boolean> {
 export async function stopElasticsearch(): Promise<boolean> {
   const pid = readPid(PID_FILE);
   const running = pid > 0 && isElasticsearch(pid);
-  if (running) await terminate(pid);
+  if (running) {
+    // The CLI in front of the server exits right after it; wait for it too so that its data dir can be pruned.
+    // Looked up first: the server deletes its pid file on shutdown.
+    const dirs = existsSync(DATA_ROOT) ? readdirSync(DATA_ROOT).map((name) => join(DATA_ROOT, name)) : [];
+    const cliPids = dirs.filter((dir) => readPid(join(dir, 'tmp', 'server.pid')) === pid).map((dir) => readPid(join(dir, 'es.pid')));
+    await terminate(pid);
+    for (const cliPid of cliPids) await terminate(cliPid);
+  }
   await rm(PID_FILE, { force: true });
   await pruneDataDirs();
   return running;
@@ -368,7 +225,7 @@ async function pruneDataDirs(): Promise<void> {
   for (const name of existsSync(DATA_ROOT) ? readdirSync(DATA_ROOT) : []) {
     const dir = join(DATA_ROOT, name);
     const pid = readPid(join(dir, 'es.pid'));
-    if (pid > 0 && !isElasticsearch(pid) && !existsSync(join(dir, 'keep'))) await rm(dir, { recursive: true, force: true });
+    if (pid > 0 && !alive(pid) && !existsSync(join(dir, 'keep'))) await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -395,7 +252,16 @@ function esUser(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** The jars stay root-owned in the repo, so every parent dir must be searchable by the ES user (not so under /root). */
+async function chownTree(dir: string, user: { uid: number; gid: number }): Promise<void> {
+  await chown(dir, user.uid, user.gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, user);
+    else await chown(path, user.uid, user.gid);
+  }
+}
+
+/** The distribution stays root-owned in the repo, so every parent dir must be searchable by the ES user (not so under /root). */
 function assertReadableBy(user: { uid: number; gid: number }, file: string): void {
   try {
     execFileSync('test', ['-r', file], { ...user, stdio: 'ignore' });
@@ -404,11 +270,44 @@ function assertReadableBy(user: { uid: number; gid: number }, file: string): voi
   }
 }
 
-/** SIGTERM (a clean shutdown takes ~1 s), then SIGKILL if it is still alive after 15 s. */
+/** The console log is opened by us but must stay appendable by the ES user, which may reopen it. */
+async function openLog(file: string, user: { uid: number; gid: number } | undefined): Promise<number> {
+  const fd = openSync(file, 'a');
+  if (user) await chown(file, user.uid, user.gid);
+  return fd;
+}
+
+/**
+ * Stops the node and deletes its data dir if this process ends without stopping it (plain exit, Ctrl-C, crash,
+ * SIGKILL): a tiny shell blocks reading a pipe from us, and the kernel closes that pipe however we end. The CLI
+ * gets SIGTERM (it shuts the server down cleanly), the server JVM SIGKILL if it is still there after 15 s.
+ * Returns a function that disarms it once the node has been stopped normally.
+ */
+function watchdog(cliPid: number, serverPidFile: string, dir: string): () => void {
+  const script = [
+    'read _',
+    's=$(cat "$2" 2>/dev/null)',
+    '[ -n "$s" ] && kill -CONT "$s" 2>/dev/null',
+    'kill -TERM "$1" 2>/dev/null',
+    'for i in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done',
+    'kill -9 "$1" 2>/dev/null; [ -n "$s" ] && kill -9 "$s" 2>/dev/null',
+    'sleep 1; rm -rf "$3"',
+  ].join('; ');
+  const guard = spawn('sh', ['-c', script, 'es-watchdog', String(cliPid), serverPidFile, dir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  guard.unref();
+  // The pipe must not keep our event loop alive; `unref` exists on the pipe socket but is missing from its type.
+  (guard.stdin as unknown as { unref(): void }).unref();
+  return () => {
+    if (guard.pid !== undefined) signal(guard.pid, 'SIGKILL');
+    guard.stdin?.destroy();
+  };
+}
+
+/** SIGTERM (a clean shutdown takes a few seconds), then SIGKILL if it is still alive after 15 s. */
 async function terminate(pid: number): Promise<void> {
-  if (!signal(pid, 'SIGTERM')) return;
+  if (pid <= 0 || !signal(pid, 'SIGTERM')) return; // pid 0 would signal our own process group
   for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(100)) {
-    if (!signal(pid, 0)) return;
+    if (!alive(pid)) return;
   }
   signal(pid, 'SIGKILL');
 }
@@ -422,11 +321,21 @@ function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Guards against acting on a stale pid file whose pid now belongs to some other process. */
-function isElasticsearch(pid: number): boolean {
+/** A process that exited but was not reaped yet (orphans in containers without an init) still accepts signal 0. */
+function alive(pid: number): boolean {
   if (!signal(pid, 0)) return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(LAUNCHER);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no procfs (macOS)
+  }
+}
+
+/** Guards against acting on a stale pid file whose pid now belongs to some other process. */
+function isElasticsearch(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(SERVER_MAIN);
   } catch {
     return true; // no procfs (macOS): trust the pid file
   }
@@ -452,8 +361,10 @@ async function main(command: string | undefined): Promise<void> {
       const pid = readPid(PID_FILE);
       if (pid > 0 && isElasticsearch(pid)) throw new Error(`Elasticsearch is already running (pid ${pid}); run "npm run es:down" first`);
       if (!existsSync(HOME)) console.error(`fetching Elasticsearch ${ES_VERSION} from Maven Central...`);
+      const started = Date.now();
       // A fixed ES_PORT means the same data dir each time, so keep the indices across restarts.
       const { url } = await startElasticsearch({ detached: true, keepData: Boolean(process.env.ES_PORT) });
+      console.error(`Elasticsearch ${ES_VERSION} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       console.log(`ES_URL=${url}`);
       return;
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile, mkdir, copyFile, readdir } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -120,7 +120,7 @@ describe('fairuse CLI input errors', () => {
 
   it('refuses a broken rule directory with file:line and rule id, writing nothing', async () => {
     const rules = await tempDir();
-    for (const f of await readdir(join(ROOT, 'rules'))) await copyFile(join(ROOT, 'rules', f), join(rules, f));
+    await cp(join(ROOT, 'rules'), rules, { recursive: true });
     await writeFile(join(rules, 'zz-bad.yaml'), 'rules:\n  - id: bad-rule\n    description: x\n    severity: high\n    mode: enforce\n    owner: t\n    cooldown: 5 minutes\n    conditions: [{ kind: velocity, window: 1m, threshold: 3 }]\n    strike: { points: 1, reason: r }\n');
     const out = join(await tempDir(), 'out');
     const r = await fairuse(['run', '-i', '-', '-o', out, '-r', rules], '');
