@@ -113,7 +113,7 @@ async function api(url: string, prefix: string, entitlementTtl: string): Promise
 async function main(): Promise<void> {
   const autocannon = loadAutocannon();
   let es: ElasticsearchServer | undefined;
-  const esUrl = process.env.ES_URL ?? (es = await startElasticsearch()).url;
+  const esUrl = process.env.ES_URL ?? (es = await startElasticsearch({ fullJit: true })).url;
   const prefix = `bench-${process.pid}`;
   const started = performance.now();
   await seed(esUrl, prefix);

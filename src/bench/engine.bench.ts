@@ -13,6 +13,7 @@ import { MAX_EVENT_BYTES } from '../contract/event.js';
 import { validateEvent } from '../contract/parse.js';
 import { readLines } from '../adapters/file/lines.js';
 import { runEmbedded } from '../embedded/run.js';
+import { Deduper } from '../engine/dedupe.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { loadPolicy } from '../policy/load.js';
 import { loadRuleDir } from '../rules/load.js';
@@ -91,11 +92,15 @@ async function memory(label: string, mix: SimulationOptions['mix']): Promise<voi
   gc();
   const heap = process.memoryUsage().heapUsed - before;
   const size = pipeline.detection.stateSize;
-  // The dedupe window grows with the event rate, not with accounts: show the state without it too.
-  pipeline.detection.restore({ ...pipeline.detection.snapshot(), dedupe: [] });
+  // The dedupe window grows with the event rate, not with accounts: measure an equal one on its own and subtract.
+  const dedupe = new Deduper(policy.time.dedupeHorizon);
   gc();
-  const withoutDedupe = process.memoryUsage().heapUsed - before;
+  const beforeDedupe = process.memoryUsage().heapUsed;
+  for (let i = 0; i < size.dedupe; i++) dedupe.isDuplicate(`evt-${String(i).padStart(12, '0')}`, i);
+  gc();
+  const withoutDedupe = heap - (process.memoryUsage().heapUsed - beforeDedupe);
   const kib = (bytes: number) => `${Math.round(bytes / size.accounts)} B`;
+  if (dedupe.size !== size.dedupe) throw new Error('dedupe sample did not fill');
   console.log(`\n### ${label}: ${events.toLocaleString('en-US')} events of a ${args['memory-accounts']}-account population\n`);
   console.log('| active accounts | keys (account / device / ip) | dedupe ids | heap | per active account | per active account without the dedupe window |');
   console.log('|---:|---|---:|---:|---:|---:|');

@@ -53,6 +53,8 @@ export interface ElasticsearchOptions {
   keepData?: boolean;
   /** How long to wait for cluster health yellow; default 120 s. */
   readyTimeoutMs?: number;
+  /** Full JIT (C2) even for a node this process owns: for benchmarks, where steady-state speed matters. */
+  fullJit?: boolean;
 }
 
 export interface ElasticsearchServer {
@@ -68,8 +70,8 @@ export interface ElasticsearchServer {
  * Heap and JIT for dev nodes. Without an explicit heap ES takes half the machine's memory. C1-only roughly halves
  * startup CPU for short-lived test nodes; a long-running `up` node keeps C2.
  */
-function jvmOptions(detached: boolean): string {
-  return ['-Xms512m', '-Xmx512m', ...(detached ? [] : ['-XX:TieredStopAtLevel=1']), ''].join('\n');
+function jvmOptions(fullJit: boolean): string {
+  return ['-Xms512m', '-Xmx512m', ...(fullJit ? [] : ['-XX:TieredStopAtLevel=1']), ''].join('\n');
 }
 
 /** Downloads and unzips the distribution into the cache unless already there; returns its home dir. */
@@ -112,7 +114,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions = {}): Promi
   const config = join(dir, 'config');
   if (!existsSync(config)) await cp(join(home, 'config'), config, { recursive: true });
   await mkdir(join(config, 'jvm.options.d'), { recursive: true });
-  await writeFile(join(config, 'jvm.options.d', 'dev.options'), jvmOptions(opts.detached ?? false));
+  await writeFile(join(config, 'jvm.options.d', 'dev.options'), jvmOptions(opts.detached === true || opts.fullJit === true));
   for (const sub of ['data', 'logs', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
   if (user) await chownTree(dir, user);
   if (opts.keepData) await writeFile(join(dir, 'keep'), ''); // exempts the dir from pruneDataDirs
