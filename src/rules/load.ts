@@ -1,26 +1,13 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
 import { MatchError, compileMatch } from './match.js';
 import { contentHash, type CompiledRule, type RuleSet } from './ruleset.js';
 import { parseCidr } from './cidr.js';
+import { fileIssue, parseSource, type Located, type RuleIssue, type RuleSource } from './located.js';
 import { RuleFile, type NamedList, type RuleSpec } from './schema.js';
+import { didYouMean } from './suggest.js';
 
-/** One problem in a rule file, located precisely enough for an editor or a CI log. */
-export interface RuleIssue {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly ruleId?: string;
-  /** Dotted path inside the file, e.g. `rules.0.conditions.1.window`. */
-  readonly path: string;
-  readonly code: string;
-  readonly message: string;
-}
-
-/** Aliases a rule file may expand: anchors are handy for shared snippets, but not for a billion laughs. */
-const MAX_ALIAS_COUNT = 100;
+export type { RuleIssue, RuleSource } from './located.js';
 
 export class RuleLoadError extends Error {
   constructor(readonly issues: readonly RuleIssue[]) {
@@ -34,103 +21,39 @@ export function formatIssue(i: RuleIssue): string {
   return `${i.file}:${i.line}:${i.column}${rule} ${i.path ? `at ${i.path}` : ''}: ${i.message} [${i.code}]`;
 }
 
-export interface RuleSource {
-  readonly file: string;
-  readonly text: string;
-}
-
 /** Files of a rule directory that hold rules and lists (policy and rule tests live beside them). */
 export function isRuleFile(name: string): boolean {
   return /\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name) && !/^policy\.ya?ml$/.test(name);
 }
 
+/** Larger rule or test files are refused unread: the whole pack is a few kilobytes. */
+export const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
+
+/** Reads one rule, policy or test file; anything but a regular file of sane size is refused (a FIFO would hang). */
+export async function readSource(file: string): Promise<RuleSource> {
+  const st = await stat(file);
+  if (!st.isFile()) throw new RuleLoadError([fileIssue(file, 'file.not-regular', 'not a regular file')]);
+  if (st.size > MAX_SOURCE_BYTES) throw new RuleLoadError([fileIssue(file, 'file.too-large', `${st.size} bytes; rule files may have at most ${MAX_SOURCE_BYTES}`)]);
+  return { file, text: await readFile(file, 'utf8') };
+}
+
+/** Reads the files of a directory whose names pass `accept`, sorted by name; refuses the lot if any is refused. */
+export async function readSources(dir: string, accept: (name: string) => boolean): Promise<RuleSource[]> {
+  const names = (await readdir(dir)).filter(accept).sort();
+  const read = await Promise.allSettled(names.map((name) => readSource(join(dir, name))));
+  const refused = read.flatMap((r) => (r.status === 'rejected' && r.reason instanceof RuleLoadError ? r.reason.issues : []));
+  const failed = read.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof RuleLoadError));
+  if (failed) throw failed.reason;
+  if (refused.length > 0) throw new RuleLoadError(refused);
+  return read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
 export async function readRuleDir(dir: string): Promise<RuleSource[]> {
-  const names = (await readdir(dir)).filter(isRuleFile).sort();
-  return Promise.all(names.map(async (name) => ({ file: join(dir, name), text: await readFile(join(dir, name), 'utf8') })));
+  return readSources(dir, isRuleFile);
 }
 
 export async function loadRuleDir(dir: string): Promise<RuleSet> {
   return loadRules(await readRuleDir(dir));
-}
-
-class Located {
-  private readonly lines = new LineCounter();
-  readonly doc: Document;
-  constructor(readonly source: RuleSource) {
-    this.doc = parseDocument(source.text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
-  }
-
-  /** Position of the node at `path` (or of `key` inside it), falling back to the nearest ancestor that exists. */
-  at(path: readonly PropertyKey[], key?: string): { line: number; column: number } {
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
-      if (!node?.range) continue;
-      let offset = node.range[0];
-      if (n === path.length && key !== undefined && isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
-        if (pair && isScalar(pair.key) && pair.key.range) offset = pair.key.range[0];
-      }
-      const { line, col } = this.lines.linePos(offset);
-      return { line, column: col };
-    }
-    return { line: 1, column: 1 };
-  }
-
-  /** An issue at a character offset of the file, for problems found before the document has a structure. */
-  issueAt(offset: number, code: string, message: string): RuleIssue {
-    const { line, col } = this.lines.linePos(offset);
-    return { file: this.source.file, line, column: col, path: '', code, message };
-  }
-
-  issue(path: readonly PropertyKey[], code: string, message: string, key?: string): RuleIssue {
-    const ruleIndex = path[0] === 'rules' && typeof path[1] === 'number' ? path[1] : undefined;
-    const rawId = ruleIndex === undefined ? undefined : this.doc.getIn(['rules', ruleIndex, 'id']);
-    const shown = key === undefined ? path : [...path, key];
-    return {
-      file: this.source.file,
-      ...this.at(path, key),
-      ...(typeof rawId === 'string' ? { ruleId: rawId } : {}),
-      path: shown.map(String).join('.'),
-      code,
-      message,
-    };
-  }
-}
-
-function zodIssueCode(issue: z.core.$ZodIssue): string {
-  const last = issue.path[issue.path.length - 1];
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return 'key.unknown';
-    case 'invalid_type':
-      return issue.input === undefined ? 'key.missing' : 'type';
-    case 'invalid_value':
-      return last === 'field' || last === 'groupBy' ? 'field.unknown' : 'value.enum';
-    case 'invalid_union':
-      return issue.path.includes('conditions') ? 'condition.invalid' : 'match.invalid';
-    case 'custom':
-      return issue.message.startsWith('invalid duration') ? 'duration' : 'value';
-    default:
-      return `value.${issue.code}`;
-  }
-}
-
-/**
- * Flattens zod issues into rule issues. A union (match expressions) reports every branch's failure; the branch with
- * the fewest problems is the one the author meant, so its issues are reported instead of a vague "invalid input".
- */
-function zodIssues(loc: Located, issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): RuleIssue[] {
-  return issues.flatMap((issue) => {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => loc.issue(path, 'key.unknown', `unknown key "${key}"`, key));
-    }
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      const branch = issue.errors.reduce((best, b) => (b.length < best.length ? b : best));
-      if (branch.length > 0) return zodIssues(loc, branch, path);
-    }
-    return [loc.issue(path, zodIssueCode(issue), issue.message)];
-  });
 }
 
 /**
@@ -142,36 +65,24 @@ export function loadRules(sources: readonly RuleSource[]): RuleSet {
   const parsed: Array<{ loc: Located; rules: RuleSpec[] }> = [];
 
   for (const source of sources) {
-    const loc = new Located(source);
-    if (loc.doc.errors.length > 0) {
-      for (const e of loc.doc.errors) issues.push(loc.issueAt(e.pos[0], 'yaml.syntax', e.message.split('\n')[0]!));
+    const result = parseSource(source, RuleFile, 'rule-file.schema.json');
+    if (!result.ok) {
+      issues.push(...result.issues);
       continue;
     }
-    let raw: unknown;
-    try {
-      raw = loc.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (err) {
-      // The yaml library refuses documents whose aliases expand past the limit ("billion laughs").
-      issues.push(loc.issueAt(0, 'yaml.aliases', (err as Error).message));
-      continue;
-    }
-    const result = RuleFile.safeParse(raw ?? {}, { reportInput: true });
-    if (!result.success) {
-      issues.push(...zodIssues(loc, result.error.issues, []));
-      continue;
-    }
-    for (const [name, list] of Object.entries(result.data.lists ?? {})) {
+    const { loc } = result;
+    for (const [name, list] of Object.entries(result.value.lists ?? {})) {
       list.items.forEach((item, i) => {
         if (list.kind === 'cidr' && (typeof item !== 'string' || !parseCidr(item))) {
           issues.push(loc.issue(['lists', name, 'items', i], 'list.bad-cidr', `"${String(item)}" is not an IP address or CIDR range`));
         }
       });
     }
-    for (const [name, list] of Object.entries(result.data.lists ?? {})) {
+    for (const [name, list] of Object.entries(result.value.lists ?? {})) {
       if (lists.has(name)) issues.push(loc.issue(['lists'], 'list.duplicate', `list "${name}" is declared in more than one file`, name));
       lists.set(name, list);
     }
-    parsed.push({ loc, rules: result.data.rules ?? [] });
+    parsed.push({ loc, rules: result.value.rules ?? [] });
   }
 
   const rules: CompiledRule[] = [];
@@ -199,13 +110,20 @@ export function loadRules(sources: readonly RuleSource[]): RuleSet {
         });
       } catch (err) {
         if (!(err instanceof MatchError)) throw err;
-        issues.push(loc.issue(['rules', i, ...err.path], err.code, err.message));
+        const hint = err.code === 'list.unknown' ? unknownListHint(err.message, lists) : undefined;
+        issues.push(loc.issue(['rules', i, ...err.path], err.code, err.message, undefined, hint));
       }
     });
   }
 
   if (issues.length > 0) throw new RuleLoadError(issues);
   return { rules, lists, files: sources.map((s) => s.file) };
+}
+
+function unknownListHint(message: string, lists: ReadonlyMap<string, NamedList>): string {
+  const name = /"\$([^"]*)"/.exec(message)?.[1] ?? '';
+  if (lists.size === 0) return 'no lists are declared: add it under `lists:` (e.g. in lists.yaml)';
+  return didYouMean(name, [...lists.keys()], 'lists').replace(/`([^`]+)`/g, '`$$$1`');
 }
 
 /** Checks that the schema alone cannot express: what makes sense for a rule's grouping and conditions. */

@@ -25,14 +25,16 @@ export const MatchLeaf = z
 export type MatchLeaf = z.infer<typeof MatchLeaf>;
 
 export type MatchExpr = MatchLeaf | { all: MatchExpr[] } | { any: MatchExpr[] } | { not: MatchExpr };
-export const MatchExpr: z.ZodType<MatchExpr> = z.lazy(() =>
-  z.union([
-    MatchLeaf,
-    z.object({ all: z.array(MatchExpr).min(1) }).strict(),
-    z.object({ any: z.array(MatchExpr).min(1) }).strict(),
-    z.object({ not: MatchExpr }).strict(),
-  ]),
-);
+export const MatchExpr: z.ZodType<MatchExpr> = z
+  .lazy(() =>
+    z.union([
+      MatchLeaf,
+      z.object({ all: z.array(MatchExpr).min(1) }).strict(),
+      z.object({ any: z.array(MatchExpr).min(1) }).strict(),
+      z.object({ not: MatchExpr }).strict(),
+    ]),
+  )
+  .meta({ title: 'MatchExpr', description: '{ field, op, value }, or all: [...], any: [...], not: {...}' });
 
 const Count = z.number().int().min(1).max(100_000);
 
@@ -96,19 +98,19 @@ export const RuleSpec = z
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'rule id must be lower-case letters, digits, ".", "_" or "-" (max 64)'),
     description: z.string().min(1),
     severity: Severity,
-    mode: RuleMode,
+    mode: RuleMode.describe('enforce: strikes escalate; shadow: would-be strikes only (shadow-strikes.ndjson); off: not run'),
     owner: z.string().min(1),
     tags: z.array(z.string().min(1)).default([]),
-    match: z.array(MatchExpr).default([]),
-    groupBy: EventField.default('accountId'),
-    conditions: z.array(Condition).min(1),
+    match: z.array(MatchExpr).default([]).describe('which events the rule counts: every entry must hold'),
+    groupBy: EventField.default('accountId').describe('the key the rule counts per: accountId, deviceId, ip…'),
+    conditions: z.array(Condition).min(1).describe('all must hold at one event for a strike'),
     strike: z
       .object({
         points: z.number().int().min(1).max(1000),
         reason: z.string().min(1).max(500),
       })
       .strict(),
-    cooldown: Duration,
+    cooldown: Duration.describe('after a strike, the same rule does not strike the same account again for this long'),
   })
   .strict();
 export type RuleSpec = z.infer<typeof RuleSpec>;

@@ -98,6 +98,7 @@ describe('rule load errors: one per class, located exactly', () => {
         path: 'rules.0.conditions.0.treshold',
         code: 'key.unknown',
         message: expect.stringContaining('treshold'),
+        hint: 'did you mean `threshold`?',
       },
     ]);
   });
