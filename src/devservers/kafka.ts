@@ -2,7 +2,8 @@
  * Single-node Apache Kafka (KRaft, combined broker+controller) for development and tests, without Docker.
  *
  * The broker jars come from Maven Central via `mvn` and are cached in `.cache/kafka-<version>/libs`.
- * Every start gets fresh storage in `.cache/kafka-data/<port>` (config, data, `logs/server.log`, `stdout.log`);
+ * Every start gets fresh storage in `.cache/kafka-data/<port>` (config, data, `logs/server.log`, `stdout.log`),
+ * unless `keepData` restarts a broker on its earlier data;
  * in-process brokers delete it when they stop, `down` leaves it for inspection until that port is used again.
  *
  *   tsx src/devservers/kafka.ts fetch   download the jars only (for CI images / warm caches)
@@ -45,6 +46,11 @@ export interface KafkaOptions {
   detached?: boolean;
   /** How long to wait for the broker to serve metadata and consumer groups; default 120 s. */
   readyTimeoutMs?: number;
+  /**
+   * Restart with the data of an earlier broker on the same port that also kept its data (tests of broker restarts):
+   * the port's data dir and config are reused if present, and `stop()` leaves them in place.
+   */
+  keepData?: boolean;
 }
 
 export interface KafkaBroker {
@@ -93,13 +99,62 @@ export async function fetchKafka(): Promise<string> {
 export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> {
   const libs = await fetchKafka();
   const port = await reservePort(opts.port ?? Number(process.env.KAFKA_PORT ?? 0));
-  const controllerPort = await reservePort();
   const brokers = `127.0.0.1:${port}`;
   const dir = join(CACHE, 'kafka-data', String(port));
+  const config = join(dir, 'server.properties');
+  const log4j = join(dir, 'log4j2.properties');
+  const reuse = opts.keepData === true && existsSync(config);
+  if (!reuse) await writeConfig(dir, brokers, config, log4j);
+
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const javaArgs = ['-cp', join(libs, '*'), `-Dlog4j2.configurationFile=${log4j}`];
+  try {
+    if (!reuse) await execFileAsync(java, [...javaArgs, 'kafka.tools.StorageTool', 'format', '-c', config, '-t', clusterId()]);
+  } catch (err) {
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(`formatting Kafka storage failed (is Java 17+ on PATH or JAVA_HOME?):\n${stdout}${stderr}`);
+  }
+
+  // stdout/stderr go to a file so that a detached broker holds no pipe to us; JVM crashes end up there too.
+  const out = openSync(join(dir, 'stdout.log'), 'a');
+  const child = spawn(java, ['-Xms128m', '-Xmx512m', '-Djava.awt.headless=true', ...javaArgs, 'kafka.Kafka', config], {
+    stdio: ['ignore', out, out],
+    detached: opts.detached ?? false,
+  });
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not run ${java}`);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stopWatchdog = opts.detached ? () => {} : watchdog(pid, dir);
+  // Written before waiting, so that `down` also stops a broker whose `up` was interrupted.
+  if (opts.detached) await writeFile(PID_FILE, `${pid}\n`);
+
+  const stop = async () => {
+    await terminate(pid);
+    stopWatchdog();
+    if (!opts.detached && !opts.keepData) await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
+  while (!(await answers(brokers))) {
+    if (exited || Date.now() > deadline) {
+      await terminate(pid);
+      stopWatchdog();
+      throw new Error(`Kafka on ${brokers} ${exited ? 'exited during startup' : 'did not become ready'}; see ${dir}/logs/server.log and ${dir}/stdout.log`);
+    }
+    await sleep(250);
+  }
+
+  if (opts.detached) child.unref();
+  return { brokers, pid, stop };
+}
+
+/** Fresh storage for a port: config files written here, formatted by the caller. */
+async function writeConfig(dir: string, brokers: string, config: string, log4j: string): Promise<void> {
+  const controllerPort = await reservePort();
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'logs'), { recursive: true });
-
-  const config = join(dir, 'server.properties');
   await writeFile(
     config,
     [
@@ -125,7 +180,6 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
       '',
     ].join('\n'),
   );
-  const log4j = join(dir, 'log4j2.properties');
   await writeFile(
     log4j,
     [
@@ -139,49 +193,6 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
       '',
     ].join('\n'),
   );
-
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  const javaArgs = ['-cp', join(libs, '*'), `-Dlog4j2.configurationFile=${log4j}`];
-  try {
-    await execFileAsync(java, [...javaArgs, 'kafka.tools.StorageTool', 'format', '-c', config, '-t', clusterId()]);
-  } catch (err) {
-    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
-    throw new Error(`formatting Kafka storage failed (is Java 17+ on PATH or JAVA_HOME?):\n${stdout}${stderr}`);
-  }
-
-  // stdout/stderr go to a file so that a detached broker holds no pipe to us; JVM crashes end up there too.
-  const out = openSync(join(dir, 'stdout.log'), 'a');
-  const child = spawn(java, ['-Xms128m', '-Xmx512m', '-Djava.awt.headless=true', ...javaArgs, 'kafka.Kafka', config], {
-    stdio: ['ignore', out, out],
-    detached: opts.detached ?? false,
-  });
-  closeSync(out);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not run ${java}`);
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  const stopWatchdog = opts.detached ? () => {} : watchdog(pid, dir);
-  // Written before waiting, so that `down` also stops a broker whose `up` was interrupted.
-  if (opts.detached) await writeFile(PID_FILE, `${pid}\n`);
-
-  const stop = async () => {
-    await terminate(pid);
-    stopWatchdog();
-    if (!opts.detached) await rm(dir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
-  while (!(await answers(brokers))) {
-    if (exited || Date.now() > deadline) {
-      await terminate(pid);
-      stopWatchdog();
-      throw new Error(`Kafka on ${brokers} ${exited ? 'exited during startup' : 'did not become ready'}; see ${dir}/logs/server.log and ${dir}/stdout.log`);
-    }
-    await sleep(250);
-  }
-
-  if (opts.detached) child.unref();
-  return { brokers, pid, stop };
 }
 
 /** Stops the background broker recorded in `.cache/kafka.pid`; false if none was running. */

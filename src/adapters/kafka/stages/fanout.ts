@@ -1,0 +1,110 @@
+import type { KafkaMessage } from 'kafkajs';
+import { Detection, type DetectionSnapshot } from '../../../engine/detection.js';
+import type { Policy } from '../../../policy/schema.js';
+import type { RuleSet } from '../../../rules/ruleset.js';
+import type { EventField } from '../../../rules/schema.js';
+import { decodeEvent, rawText, repartitionOrigin, sourceOf } from '../codec.js';
+import type { PipelineMetrics } from '../metrics.js';
+import type { Outputs, Stage, StageTask } from '../stage.js';
+import type { Topics } from '../topics.js';
+import { prefixed } from './detect.js';
+import { Emitter } from './emit.js';
+import { rulesGroupedBy, sharedFields } from './shared-rules.js';
+
+interface FanoutSnapshot {
+  detections: Record<string, DetectionSnapshot>;
+  /** Highest source offset applied per `<field>/<source partition>`, as decimal strings. */
+  applied: Record<string, string>;
+}
+
+/**
+ * Device/IP-keyed detection on the repartition topic: one engine of scope 'shared' per field, each fed only the
+ * messages whose `field` header names it. Strikes go to the strikes topics keyed by accountId.
+ *
+ * Events of different account partitions meet here, interleaved by batch rather than by time, so the engines accept
+ * `allowedSkew` more lateness than the policy. Replays of detect republish events already applied; they are
+ * recognised by their source position, which grows per field and source partition, at no memory cost per event.
+ */
+export function fanoutStage(topics: Topics, rules: RuleSet, policy: Policy, allowedSkew: number, metrics: PipelineMetrics): Stage {
+  const fields = sharedFields(rules);
+  const skewed: Policy = { ...policy, time: { ...policy.time, allowedLateness: policy.time.allowedLateness + allowedSkew } };
+  const ruleSets = new Map(fields.map((f) => [f, rulesGroupedBy(rules, f)]));
+  return {
+    name: 'fanout',
+    inputs: [topics.repartition],
+    newTask: (_partition: number, out: Outputs) => new FanoutTask(ruleSets, skewed, new Emitter('fanout', topics, out, metrics)),
+  };
+}
+
+class FanoutTask implements StageTask {
+  private readonly detections = new Map<string, Detection>();
+  private readonly applied = new Map<string, bigint>();
+  private readonly decisions;
+
+  constructor(
+    ruleSets: ReadonlyMap<EventField, RuleSet>,
+    policy: Policy,
+    private readonly emit: Emitter,
+  ) {
+    for (const [field, rules] of ruleSets) this.detections.set(field, new Detection(rules, policy, 'shared'));
+    // Shared engines make no speed decisions; the callback is required by the engine's interface.
+    this.decisions = { strike: emit.strike, speed: () => {} };
+  }
+
+  handle(topic: string, partition: number, m: KafkaMessage): undefined {
+    const source = sourceOf(topic, partition, m.offset);
+    const origin = repartitionOrigin(m.headers);
+    const detection = origin && this.detections.get(origin.field);
+    if (!origin || !detection) {
+      // Only detect writes here, so this is another producer's message or a rule set that changed under a backlog.
+      const detail = origin ? `no shared rule groups by "${origin.field}"` : 'missing or malformed repartition headers';
+      this.emit.deadLetter(m.key, { reason: 'schema', detail, raw: rawText(m.value), source });
+      return;
+    }
+    const stream = `${origin.field}/${origin.partition}`;
+    if (origin.offset <= (this.applied.get(stream) ?? -1n)) {
+      this.emit.count('duplicate');
+      return;
+    }
+    this.applied.set(stream, origin.offset);
+    const parsed = decodeEvent(m.value);
+    if (!parsed.ok) {
+      this.emit.deadLetter(m.key, { reason: parsed.reason, detail: parsed.detail, raw: rawText(m.value), source });
+      return;
+    }
+    const admission = detection.ingest(parsed.value, this.decisions);
+    if (admission === 'late') {
+      const detail = `behind the ${origin.field} watermark by more than the allowed lateness plus fanout.allowedSkew`;
+      this.emit.deadLetter(m.key, { reason: 'late', detail, raw: rawText(m.value), source });
+      return;
+    }
+    this.emit.count(admission);
+  }
+
+  snapshot(): FanoutSnapshot {
+    return {
+      detections: Object.fromEntries([...this.detections].map(([f, d]) => [f, d.snapshot()])),
+      applied: Object.fromEntries([...this.applied].map(([k, o]) => [k, String(o)])),
+    };
+  }
+
+  restore(snapshot: unknown): void {
+    const s = snapshot as FanoutSnapshot;
+    for (const [field, d] of this.detections) {
+      const saved = s.detections[field];
+      if (saved) d.restore(saved);
+    }
+    this.applied.clear();
+    for (const [k, o] of Object.entries(s.applied)) this.applied.set(k, BigInt(o));
+  }
+
+  stateSize(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const d of this.detections.values()) {
+      const s = d.stateSize;
+      Object.assign(out, prefixed('keys:', s.keys));
+      out.eventIds = (out.eventIds ?? 0) + s.dedupe;
+    }
+    return out;
+  }
+}
