@@ -3,7 +3,6 @@ import type { TimedEvent } from '../contract/parse.js';
 import type { SpeedDecision, Strike } from '../contract/outputs.js';
 import type { Policy } from '../policy/schema.js';
 import type { RuleSet } from '../rules/ruleset.js';
-import type { EventField } from '../rules/schema.js';
 import { Deduper } from './dedupe.js';
 import { Detector, type DetectorScope, type DetectorSnapshot } from './detector.js';
 import { HealthLimits, newHealth, type HealthState } from './health.js';
@@ -80,13 +79,9 @@ export class Detection {
     return { accounts: this.accounts.size, dedupe: this.dedupe.size, keys: this.detector.size };
   }
 
-  /**
-   * Offers one event. `onlyField` is for a stream repartitioned by that field (Kafka's fanout stage): only the rules
-   * grouped by it run, and the event counts as seen for that field alone, since it arrives once per field.
-   */
-  ingest({ event, ts }: TimedEvent, out: DetectionOutput, onlyField?: EventField): Admission {
+  ingest({ event, ts }: TimedEvent, out: DetectionOutput): Admission {
     if (ts < this.watermark) return 'late';
-    if (this.dedupe.isDuplicate(onlyField === undefined ? event.eventId : `${onlyField}\u0000${event.eventId}`, ts)) return 'duplicate';
+    if (this.dedupe.isDuplicate(event.eventId, ts)) return 'duplicate';
     if (ts > this.newest) this.newest = ts;
 
     let inFlight = 0;
@@ -103,7 +98,7 @@ export class Detection {
       account.quota = this.quota.observe(account.quota, event, ts, out.speed);
       if (this.health.active) this.health.observe((account.health ??= newHealth()), event, ts, inFlight, out.speed);
     }
-    this.detector.observe({ event, ts, inFlight }, out.strike, onlyField);
+    this.detector.observe({ event, ts, inFlight }, out.strike);
     this.housekeeping();
     return 'accepted';
   }

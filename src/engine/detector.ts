@@ -99,10 +99,8 @@ export class Detector {
     return Object.fromEntries(this.scopes.map((s) => [s.field, s.keys.size]));
   }
 
-  /** Runs the rules on one event; `onlyField` restricts it to the rules grouped by that field (a repartitioned stream). */
-  observe(o: Observation, emit: (strike: Strike) => void, onlyField?: EventField): void {
+  observe(o: Observation, emit: (strike: Strike) => void): void {
     for (const scope of this.scopes) {
-      if (onlyField !== undefined && scope.field !== onlyField) continue;
       const value = readField(o.event, o.ts, scope.field);
       // An empty device id is no device: grouping on it would make one giant "farm" of every such account.
       if (value === undefined || value === '') continue;

@@ -343,23 +343,3 @@ rules:
   });
 });
 
-describe('repartitioned streams', () => {
-  it('runs only the rules grouped by the given field, and counts an event once per field', () => {
-    const farm = rulesFrom(`
-rules:
-  - { id: dev, description: d, severity: low, mode: enforce, owner: t, cooldown: 1h, groupBy: deviceId,
-      conditions: [{ kind: distinct, field: accountId, window: 1h, threshold: 2 }], strike: { points: 1, reason: r } }
-  - { id: ip, description: d, severity: low, mode: enforce, owner: t, cooldown: 1h, groupBy: ip,
-      conditions: [{ kind: distinct, field: accountId, window: 1h, threshold: 2 }], strike: { points: 1, reason: r } }
-`);
-    const strikes: Strike[] = [];
-    const detection = new Pipeline(farm, testPolicy(), { strike: (s) => strikes.push(s), shadowStrike: () => {}, transition: () => {}, speed: () => {} }).detection;
-    const out = { strike: (s: Strike) => strikes.push(s), speed: () => {} };
-    const a = ev(0, { accountId: 'a', deviceId: 'shared', ip: '198.51.100.1' });
-    const b = ev(1, { accountId: 'b', deviceId: 'shared', ip: '198.51.100.1' });
-    for (const e of [a, b]) expect(detection.ingest(e, out, 'deviceId')).toBe('accepted');
-    expect(new Set(strikes.map((s) => s.ruleId))).toEqual(new Set(['dev']));
-    expect(detection.ingest(a, out, 'ip')).toBe('accepted');
-    expect(detection.ingest(a, out, 'ip')).toBe('duplicate');
-  });
-});
