@@ -19,11 +19,12 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { alive, reservePort, runs, signal, terminate } from './process.js';
 
 /** Newest 8.19.x integ-test-zip on Maven Central (Elastic publishes no 9.x runnable distribution there). */
 export const ES_VERSION = '8.19.21';
@@ -42,7 +43,6 @@ const DATA_ROOT = join(CACHE, 'es-data');
 const PID_FILE = join(CACHE, 'elasticsearch.pid');
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ElasticsearchOptions {
   /** HTTP port; default `$ES_PORT`, else a free port. */
@@ -104,7 +104,7 @@ export async function fetchElasticsearch(): Promise<string> {
 export async function startElasticsearch(opts: ElasticsearchOptions = {}): Promise<ElasticsearchServer> {
   const home = await fetchElasticsearch();
   if (!existsSync(join(JAVA_HOME, 'bin', 'java'))) throw new Error(`no JDK at ${JAVA_HOME}; Elasticsearch ${ES_VERSION} needs Java 17+ (set ES_JAVA_HOME)`);
-  const port = opts.port ?? (process.env.ES_PORT ? Number(process.env.ES_PORT) : await freePort());
+  const port = opts.port ?? (process.env.ES_PORT ? Number(process.env.ES_PORT) : await reservePort());
   const url = `http://127.0.0.1:${port}`;
   const dir = join(DATA_ROOT, String(port));
   await pruneDataDirs();
@@ -126,7 +126,7 @@ export async function startElasticsearch(opts: ElasticsearchOptions = {}): Promi
     'discovery.type': 'single-node',
     'network.host': '127.0.0.1',
     'http.port': port,
-    'transport.port': await freePort(),
+    'transport.port': await reservePort(),
     'path.data': join(dir, 'data'),
     'path.logs': join(dir, 'logs'),
     // The zip ships x-pack-security, which would otherwise demand TLS and passwords.
@@ -205,7 +205,7 @@ async function healthy(client: Client): Promise<boolean> {
 /** Stops the background node recorded in `.cache/elasticsearch.pid`; false if none was running. */
 export async function stopElasticsearch(): Promise<boolean> {
   const pid = readPid(PID_FILE);
-  const running = pid > 0 && isElasticsearch(pid);
+  const running = pid > 0 && runs(pid, SERVER_MAIN);
   if (running) {
     // The CLI in front of the server exits right after it; wait for it too so that its data dir can be pruned.
     // Looked up first: the server deletes its pid file on shutdown.
@@ -305,55 +305,6 @@ function watchdog(cliPid: number, serverPidFile: string, dir: string): () => voi
   };
 }
 
-/** SIGTERM (a clean shutdown takes a few seconds), then SIGKILL if it is still alive after 15 s. */
-async function terminate(pid: number): Promise<void> {
-  if (pid <= 0 || !signal(pid, 'SIGTERM')) return; // pid 0 would signal our own process group
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(100)) {
-    if (!alive(pid)) return;
-  }
-  signal(pid, 'SIGKILL');
-}
-
-function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false; // ESRCH: already gone
-  }
-}
-
-/** A process that exited but was not reaped yet (orphans in containers without an init) still accepts signal 0. */
-function alive(pid: number): boolean {
-  if (!signal(pid, 0)) return false;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no procfs (macOS)
-  }
-}
-
-/** Guards against acting on a stale pid file whose pid now belongs to some other process. */
-function isElasticsearch(pid: number): boolean {
-  if (!alive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(SERVER_MAIN);
-  } catch {
-    return true; // no procfs (macOS): trust the pid file
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 async function main(command: string | undefined): Promise<void> {
   switch (command) {
     case 'fetch':
@@ -361,7 +312,7 @@ async function main(command: string | undefined): Promise<void> {
       return;
     case 'up': {
       const pid = readPid(PID_FILE);
-      if (pid > 0 && isElasticsearch(pid)) throw new Error(`Elasticsearch is already running (pid ${pid}); run "npm run es:down" first`);
+      if (pid > 0 && runs(pid, SERVER_MAIN)) throw new Error(`Elasticsearch is already running (pid ${pid}); run "npm run es:down" first`);
       if (!existsSync(HOME)) console.error(`fetching Elasticsearch ${ES_VERSION} from Maven Central...`);
       const started = Date.now();
       // A fixed ES_PORT means the same data dir each time, so keep the indices across restarts.

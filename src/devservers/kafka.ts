@@ -16,11 +16,12 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { reservePort, runs, signal, terminate } from './process.js';
 
 export const KAFKA_VERSION = '4.4.0';
 /**
@@ -37,7 +38,6 @@ const LIBS = join(CACHE, `kafka-${KAFKA_VERSION}`, 'libs');
 const PID_FILE = join(CACHE, 'kafka.pid');
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface KafkaOptions {
   /** Client port; default `$KAFKA_PORT`, else a free port. */
@@ -206,7 +206,7 @@ export async function stopKafka(): Promise<boolean> {
 /** Pid from `.cache/kafka.pid` if that broker is still running. */
 function backgroundPid(): number | undefined {
   const pid = existsSync(PID_FILE) ? Number(readFileSync(PID_FILE, 'utf8').trim()) : 0;
-  return pid > 0 && isKafka(pid) ? pid : undefined;
+  return pid > 0 && runs(pid, 'kafka.Kafka') ? pid : undefined;
 }
 
 /**
@@ -227,47 +227,6 @@ async function answers(brokers: string): Promise<boolean> {
   }
 }
 
-/** SIGTERM (Kafka shuts down cleanly in ~3 s), then SIGKILL if it is still alive after 15 s. */
-async function terminate(pid: number): Promise<void> {
-  if (!signal(pid, 'SIGTERM')) return;
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(100)) {
-    if (!alive(pid)) return;
-  }
-  signal(pid, 'SIGKILL');
-}
-
-function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false; // ESRCH: already gone
-  }
-}
-
-/**
- * A detached broker outlives its parent; in containers whose init does not reap orphans it stays a zombie after
- * exiting, which still accepts signal 0.
- */
-function alive(pid: number): boolean {
-  if (!signal(pid, 0)) return false;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no procfs (macOS)
-  }
-}
-
-/** Guards against acting on a stale pid file whose pid now belongs to some other process. */
-function isKafka(pid: number): boolean {
-  if (!alive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
-  } catch {
-    return true; // no procfs (macOS): trust the pid file
-  }
-}
-
 /**
  * Kills the JVM and deletes its data dir if this process ends without stopping it (plain exit, Ctrl-C, crash,
  * SIGKILL): a tiny shell blocks reading a pipe from us, and the kernel closes that pipe however we end.
@@ -283,18 +242,6 @@ function watchdog(pid: number, dir: string): () => void {
     if (guard.pid !== undefined) signal(guard.pid, 'SIGKILL');
     guard.stdin?.destroy();
   };
-}
-
-/** Binds `port` on 127.0.0.1 and releases it: picks a free port for 0, fails early if a given port is taken. */
-function reservePort(port = 0): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Kafka cluster ids are 16 random bytes in unpadded base64url; Kafka itself never hands out ids starting with '-'. */
