@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isIanaZone } from '../../src/contract/event.js';
 import { MAX_LATENESS_MS } from '../../src/simulate/delivery.js';
 import type { SimulatedEvent } from '../../src/simulate/event.js';
 import { ABUSIVE_PERSONAS, HUMAN_PERSONAS, PERSONA_NAMES, type PersonaName } from '../../src/simulate/labels.js';
@@ -16,20 +17,6 @@ const DAY = 86_400_000;
 const EVENT_TYPES = ['generation.requested', 'generation.started', 'generation.completed', 'generation.failed'];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-const zoneVerdicts = new Map<string, boolean>();
-function isZone(zone: string): boolean {
-  let verdict = zoneVerdicts.get(zone);
-  if (verdict === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      verdict = true;
-    } catch {
-      verdict = false;
-    }
-    zoneVerdicts.set(zone, verdict);
-  }
-  return verdict;
-}
 
 const CONTRACT_FIELDS = new Set([
   'eventId', 'type', 'occurredAt', 'accountId', 'requestId', 'plan', 'unlimited', 'tool', 'model',
@@ -53,7 +40,7 @@ function contractProblems(e: SimulatedEvent): string[] {
   if (isIP(e.ip) === 0) problems.push('ip');
   if (e.deviceId !== undefined && !id(e.deviceId)) problems.push('deviceId');
   if (e.client !== undefined && !['web', 'ios', 'android', 'api'].includes(e.client)) problems.push('client');
-  if (e.timezone !== undefined && !isZone(e.timezone)) problems.push('timezone');
+  if (e.timezone !== undefined && !isIanaZone(e.timezone)) problems.push('timezone');
   if (e.country !== undefined && !/^[A-Z]{2}$/.test(e.country)) problems.push('country');
   for (const key of Object.keys(e)) if (!CONTRACT_FIELDS.has(key)) problems.push(`unknown field ${key}`);
   return problems;
