@@ -24,6 +24,7 @@ export class PipelineMetrics {
     ['stage', 'partition', 'kind'],
   );
   readonly checkpointAge = this.gauge('fairuse_kafka_checkpoint_age_seconds', 'Seconds since the partition state was last checkpointed (or restored)', ['stage', 'partition']);
+  readonly ruleReloads = this.counter('fairuse_rule_reloads_total', 'Rule directory reloads by outcome (applied, refused)', ['outcome']);
   readonly checkpointBytes = this.gauge('fairuse_kafka_checkpoint_bytes', 'Size of the latest checkpoint of a partition, uncompressed', ['stage', 'partition']);
   /** Filled in just before each scrape, so ages are current. */
   private readonly beforeScrape: Array<() => void> = [];

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, IMemberAssignment, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { RuleSet } from '../../rules/ruleset.js';
 import { coPartitionedAssigner } from './assigner.js';
 import type { CheckpointStore, Checkpoint } from './checkpoint.js';
 import type { KafkaConfig } from './config.js';
@@ -112,6 +113,14 @@ export class StageRunner {
 
   private key(partition: number): string {
     return checkpointKey(this.stage.name, this.stage.inputs, partition);
+  }
+
+  /** Hands a reloaded rule set to the stage and to every partition task it runs; returns why it was refused, if it was. */
+  replaceRules(rules: RuleSet): string | undefined {
+    const refused = this.stage.replaceRules?.(rules);
+    if (refused !== undefined) return refused;
+    for (const unit of this.units.values()) void unit.then((u) => u.task.replaceRules?.(rules), () => {});
+    return undefined;
   }
 
   async start(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { KafkaMessage, Message, Producer } from 'kafkajs';
+import type { RuleSet } from '../../rules/ruleset.js';
 
 export const STAGES = ['detect', 'fanout', 'enforce'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -16,6 +17,8 @@ export interface StageTask {
   stateSize(): Record<string, number>;
   /** How far in event time the task has got (for stages that align their partitions in event time). */
   eventTime?(): number;
+  /** Swaps in a reloaded rule set between two messages (stages that run rules). */
+  replaceRules?(rules: RuleSet): void;
 }
 
 export interface Stage {
@@ -28,6 +31,11 @@ export interface Stage {
    */
   readonly alignWithin?: number;
   newTask(partition: number, out: Outputs): StageTask;
+  /**
+   * Takes a reloaded rule set for the tasks created from now on; returns why it cannot be applied live (then nothing
+   * changes), e.g. a new device/IP grouping that the repartition topic does not carry yet.
+   */
+  replaceRules?(rules: RuleSet): string | undefined;
 }
 
 /**

@@ -32,6 +32,11 @@ export interface Worker {
   readonly runners: readonly StageRunner[];
   /** Port of /healthz and /metrics, when served. */
   readonly port: number | undefined;
+  /**
+   * Swaps a reloaded rule set into every running stage between two messages; rules whose windows did not change keep
+   * their state. Returns the reasons of stages that refused it (then those stages keep their rules).
+   */
+  replaceRules(rules: RuleSet): string[];
   /** Checkpoints and commits what was processed, leaves the groups, flushes and disconnects. */
   stop(): Promise<void>;
 }
@@ -89,5 +94,6 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       log.info('stopped');
     })());
-  return { topics, metrics, runners, port, stop };
+  const replaceRules = (rules: RuleSet) => runners.flatMap((r) => r.replaceRules(rules) ?? []);
+  return { topics, metrics, runners, port, replaceRules, stop };
 }

@@ -11,6 +11,7 @@ import { createPipelineTopics, EXPORTABLE, topicsOf, type ExportableTopic } from
 import { startWorker } from '../../adapters/kafka/worker.js';
 import { loadPolicy } from '../../policy/load.js';
 import { loadRuleDir } from '../../rules/load.js';
+import { watchRules } from '../../rules/reload.js';
 import { DEFAULT_POLICY_FILE, DEFAULT_RULES_DIR } from '../defaults.js';
 import { wholeNumber } from '../options.js';
 
@@ -119,7 +120,28 @@ export function register(program: Command): void {
         },
       }),
     );
+    // The security team's rule changes go live without a restart: validated and tested first, else refused.
+    const versions = (set: typeof rules) => set.rules.map((r) => `${r.spec.id}@${r.version}`).join(',');
+    let running = versions(rules);
+    const unwatch = watchRules(
+      o.rules,
+      policy,
+      (next) => {
+        // The watcher also reports the set it starts with, and files touched without a change: nothing to swap.
+        if (versions(next) === running) return;
+        const refused = worker.replaceRules(next);
+        if (refused.length === 0) running = versions(next);
+        worker.metrics.ruleReloads.inc({ outcome: refused.length === 0 ? 'applied' : 'refused' });
+        if (refused.length === 0) log.info({ rules: next.rules.map((r) => `${r.spec.id}@${r.version}`) }, 'rules reloaded');
+        else log.error({ reasons: refused }, 'rule reload refused; the previous rules keep running');
+      },
+      (err) => {
+        worker.metrics.ruleReloads.inc({ outcome: 'refused' });
+        log.error({ err: err.message }, 'rule reload refused; the previous rules keep running');
+      },
+    );
     await stopRequested;
+    unwatch();
     await worker.stop();
     log.flush();
     if (fatal) fail(cmd, `fairuse start: a consumer crashed and will not restart: ${fatal.message}`);

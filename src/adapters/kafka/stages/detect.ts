@@ -9,7 +9,7 @@ import type { PipelineMetrics } from '../metrics.js';
 import type { Stage, StageTask } from '../stage.js';
 import type { Topics } from '../topics.js';
 import { Emitter } from './emit.js';
-import { sharedFields } from './shared-rules.js';
+import { fieldsChanged, sharedFields } from './shared-rules.js';
 
 /**
  * Per-account detection on the events topic (key accountId): strikes, speed decisions and dead letters, and every
@@ -17,12 +17,18 @@ import { sharedFields } from './shared-rules.js';
  */
 export function detectStage(topics: Topics, rules: RuleSet, policy: Policy, alignWithin: number, metrics: PipelineMetrics): Stage {
   const fields = sharedFields(rules);
+  let current = rules;
   return {
     name: 'detect',
     inputs: [topics.events],
     // Fanout accepts events up to allowedSkew behind; aligning within half of it leaves room for batch overshoot.
     alignWithin,
-    newTask: (_partition, out) => new DetectTask(new Detection(rules, policy, 'account'), policy.time.allowedLateness, fields, topics, new Emitter('detect', topics, out, metrics)),
+    newTask: (_partition, out) => new DetectTask(new Detection(current, policy, 'account'), policy.time.allowedLateness, fields, topics, new Emitter('detect', topics, out, metrics)),
+    replaceRules: (next) => {
+      const refused = fieldsChanged(fields, next);
+      if (refused === undefined) current = next;
+      return refused;
+    },
   };
 }
 
@@ -37,6 +43,10 @@ class DetectTask implements StageTask {
     private readonly emit: Emitter,
   ) {
     this.decisions = { strike: emit.strike, speed: emit.speed };
+  }
+
+  replaceRules(rules: RuleSet): void {
+    this.detection.replaceRules(rules);
   }
 
   handle(topic: string, partition: number, m: KafkaMessage, limit: number): number | undefined {

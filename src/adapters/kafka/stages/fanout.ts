@@ -9,7 +9,7 @@ import type { Outputs, Stage, StageTask } from '../stage.js';
 import type { Topics } from '../topics.js';
 import { prefixed } from './detect.js';
 import { Emitter } from './emit.js';
-import { rulesGroupedBy, sharedFields } from './shared-rules.js';
+import { fieldsChanged, rulesGroupedBy, sharedFields } from './shared-rules.js';
 
 interface FanoutSnapshot {
   detections: Record<string, DetectionSnapshot>;
@@ -28,11 +28,16 @@ interface FanoutSnapshot {
 export function fanoutStage(topics: Topics, rules: RuleSet, policy: Policy, allowedSkew: number, metrics: PipelineMetrics): Stage {
   const fields = sharedFields(rules);
   const skewed: Policy = { ...policy, time: { ...policy.time, allowedLateness: policy.time.allowedLateness + allowedSkew } };
-  const ruleSets = new Map(fields.map((f) => [f, rulesGroupedBy(rules, f)]));
+  let ruleSets = new Map(fields.map((f) => [f, rulesGroupedBy(rules, f)]));
   return {
     name: 'fanout',
     inputs: [topics.repartition],
     newTask: (_partition: number, out: Outputs) => new FanoutTask(ruleSets, skewed, new Emitter('fanout', topics, out, metrics)),
+    replaceRules: (next) => {
+      const refused = fieldsChanged(fields, next);
+      if (refused === undefined) ruleSets = new Map(fields.map((f) => [f, rulesGroupedBy(next, f)]));
+      return refused;
+    },
   };
 }
 
@@ -49,6 +54,10 @@ class FanoutTask implements StageTask {
     for (const [field, rules] of ruleSets) this.detections.set(field, new Detection(rules, policy, 'shared'));
     // Shared engines make no speed decisions; the callback is required by the engine's interface.
     this.decisions = { strike: emit.strike, speed: () => {} };
+  }
+
+  replaceRules(rules: RuleSet): void {
+    for (const [field, detection] of this.detections) detection.replaceRules(rulesGroupedBy(rules, field as EventField));
   }
 
   handle(topic: string, partition: number, m: KafkaMessage): undefined {

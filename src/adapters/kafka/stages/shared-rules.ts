@@ -13,3 +13,10 @@ export function sharedFields(rules: RuleSet): EventField[] {
 export function rulesGroupedBy(rules: RuleSet, field: EventField): RuleSet {
   return { ...rules, rules: rules.rules.filter((r) => r.spec.groupBy === field) };
 }
+
+/** Why a reloaded rule set cannot replace a running one: the repartitioned fields must stay the same. */
+export function fieldsChanged(before: readonly EventField[], rules: RuleSet): string | undefined {
+  const after = sharedFields(rules);
+  const same = after.length === before.length && after.every((f) => before.includes(f));
+  return same ? undefined : `shared grouping fields change from [${before.join(', ')}] to [${after.join(', ')}]: restart the pipeline to repartition`;
+}
