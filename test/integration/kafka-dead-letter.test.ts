@@ -12,25 +12,14 @@ import type { AccountState } from '../../src/adapters/kafka/stages/enforce.js';
 import type { Worker } from '../../src/adapters/kafka/worker.js';
 import type { KafkaConfig } from '../../src/adapters/kafka/config.js';
 import type { Topics } from '../../src/adapters/kafka/topics.js';
+import { requestLine } from '../support/kafka-events.js';
 import { kafkaBrokers } from '../support/kafka.js';
 import { client, createTopics, drained, exportRecords, inProcessWorker, testConfig, uniquePrefix } from '../support/kafka-pipeline.js';
 
 const T0 = Date.parse('2026-11-02T09:00:00Z');
 
 function event(i: number, accountId: string, seconds: number): string {
-  return JSON.stringify({
-    eventId: `${accountId}-e${i}`,
-    type: 'generation.requested',
-    occurredAt: new Date(T0 + seconds * 1000).toISOString(),
-    accountId,
-    requestId: `${accountId}-r${i}`,
-    plan: 'unlimited',
-    unlimited: true,
-    tool: 'image',
-    model: 'imagine-4',
-    speed: 'fast',
-    ip: '203.0.113.9',
-  });
+  return requestLine(accountId, i, T0 + seconds * 1000);
 }
 
 const command = (commandId: string, kind: string, accountId: string) =>

@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { velocityRuleYaml } from '../support/kafka-events.js';
 import { kafkaBrokers } from '../support/kafka.js';
 import { produceLines, progress, testConfig, uniquePrefix, until, WorkerProcess } from '../support/kafka-pipeline.js';
 
@@ -9,21 +10,7 @@ const T0 = Date.parse('2026-11-02T09:00:00Z');
 const EVENTS = 80_000;
 
 /** One per-account rule, so the detect stage has work but no repartition output to add to the measurement. */
-const VELOCITY_ONLY = `
-rules:
-  - id: burst
-    description: many requests in a minute
-    severity: medium
-    mode: enforce
-    owner: test
-    match:
-      - { field: type, op: equals, value: generation.requested }
-    groupBy: accountId
-    conditions:
-      - { kind: velocity, window: 1m, threshold: 30 }
-    strike: { points: 5, reason: burst }
-    cooldown: 1h
-`;
+const VELOCITY_ONLY = velocityRuleYaml(30);
 
 /** Samples of a metric family from Prometheus text, by label set. */
 function samples(text: string, name: string): Array<{ labels: string; value: number }> {

@@ -62,3 +62,39 @@ export function syntheticEvents(o: SyntheticOptions): string[] {
   raw.sort((a, b) => a.ts - b.ts);
   return raw.map(({ ts, ...e }, i) => JSON.stringify({ eventId: `e-${i + 1}`, ...e, occurredAt: new Date(ts).toISOString() }));
 }
+
+/** One Unlimited Fast image request as an NDJSON line: the plainest event a test can send. */
+export function requestLine(accountId: string, i: number, at: number): string {
+  return JSON.stringify({
+    eventId: `${accountId}-e${i}`,
+    type: 'generation.requested',
+    occurredAt: new Date(at).toISOString(),
+    accountId,
+    requestId: `${accountId}-r${i}`,
+    plan: 'unlimited',
+    unlimited: true,
+    tool: 'image',
+    model: 'imagine-4',
+    speed: 'fast',
+    ip: '203.0.113.9',
+  });
+}
+
+/** A rule file with one per-account velocity rule: requests per minute reaching `threshold`. */
+export function velocityRuleYaml(threshold: number): string {
+  return `
+rules:
+  - id: burst
+    description: many requests in a minute
+    severity: medium
+    mode: enforce
+    owner: test
+    match:
+      - { field: type, op: equals, value: generation.requested }
+    groupBy: accountId
+    conditions:
+      - { kind: velocity, window: 1m, threshold: ${threshold} }
+    strike: { points: 5, reason: burst }
+    cooldown: 1h
+`;
+}
