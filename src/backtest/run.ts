@@ -5,7 +5,7 @@ import { Progress } from '../embedded/progress.js';
 import type { RunSummary } from '../embedded/run.js';
 import { Pipeline } from '../engine/pipeline.js';
 import type { Pack } from '../rules/pack.js';
-import { readEvents } from './input.js';
+import { readEvents } from '../adapters/file/events.js';
 
 /** The counts `fairuse run` prints, for one rule set over the input: the backtest must agree with them exactly. */
 export type SideSummary = Omit<RunSummary, 'commands' | 'seconds' | 'eventsPerSecond'>;

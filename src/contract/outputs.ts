@@ -98,6 +98,7 @@ export const SpeedDecision = z.object({
 export type SpeedDecision = z.infer<typeof SpeedDecision>;
 
 export const AppealStatus = z.enum(['none', 'open', 'restored', 'upheld']);
+export type AppealStatus = z.infer<typeof AppealStatus>;
 
 export const Case = z.object({
   caseId: z.string(),

@@ -1,11 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { MAX_EVENT_BYTES } from '../contract/event.js';
 import { Command, type DeadLetter } from '../contract/outputs.js';
-import { parseEventLine, type BadEventReason } from '../contract/parse.js';
-import { readLines } from '../adapters/file/lines.js';
+import type { BadEventReason } from '../contract/parse.js';
+import { readEvents } from '../adapters/file/events.js';
 import { NdjsonWriter } from '../adapters/file/ndjson-writer.js';
 import { EnforcementError } from '../engine/enforcement.js';
 import { Pipeline, type PipelineStats } from '../engine/pipeline.js';
@@ -89,27 +87,19 @@ export async function runEmbedded(opts: RunOptions): Promise<RunSummary> {
   const accounts = new Set<string>();
   const progress = new Progress(opts.progress === true);
   let lines = 0;
-  const input = typeof opts.input === 'string' ? createReadStream(opts.input) : opts.input;
-  for await (const batch of readLines(input, MAX_EVENT_BYTES)) {
+  for await (const batch of readEvents(opts.input)) {
     for (const line of batch) {
-      if (line.text.trim() === '') continue;
       lines++;
-      if (line.truncated) {
-        bad.oversized++;
-        deadLetter({ reason: 'oversized', detail: `line ${line.number} exceeds ${MAX_EVENT_BYTES} bytes (kept its first bytes)`, raw: line.text });
+      if (!line.ok) {
+        bad[line.reason]++;
+        deadLetter({ reason: line.reason, detail: `line ${line.number}: ${line.detail}`, raw: line.raw });
         continue;
       }
-      const parsed = parseEventLine(line.text);
-      if (!parsed.ok) {
-        bad[parsed.reason]++;
-        deadLetter({ reason: parsed.reason, detail: `line ${line.number}: ${parsed.detail}`, raw: line.text });
-        continue;
-      }
-      applyCommandsUntil(parsed.value.ts);
-      if (pipeline.ingest(parsed.value) === 'late') {
-        deadLetter({ reason: 'late', detail: `line ${line.number}: occurredAt is behind the watermark by more than the allowed lateness`, raw: line.text });
+      applyCommandsUntil(line.value.ts);
+      if (pipeline.ingest(line.value) === 'late') {
+        deadLetter({ reason: 'late', detail: `line ${line.number}: occurredAt is behind the watermark by more than the allowed lateness`, raw: line.raw });
       } else {
-        accounts.add(parsed.value.event.accountId);
+        accounts.add(line.value.event.accountId);
       }
     }
     progress.update(lines, pipeline.stats);

@@ -196,18 +196,15 @@ export class Detector {
   }
 
   /** Drops keys idle past their scope's retention and cooldowns that have run out, as of the watermark. */
-  evictIdle(watermark: number): number {
-    let evicted = 0;
+  evictIdle(watermark: number): void {
     for (const scope of this.scopes) {
       for (const [key, state] of scope.keys) {
         if (state.lastSeen <= watermark - scope.retention) {
           scope.keys.delete(key);
-          evicted++;
         }
       }
     }
     for (const [key, until] of this.cooldowns) if (until <= watermark) this.cooldowns.delete(key);
-    return evicted;
   }
 
   snapshot(): DetectorSnapshot {

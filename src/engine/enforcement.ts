@@ -1,10 +1,8 @@
 import { BEGINNING, iso } from '../time/instant.js';
-import type { AccountStatus, Command, CommandKind, Strike, Transition } from '../contract/outputs.js';
+import type { AccountStatus, AppealStatus, Command, CommandKind, Strike, Transition } from '../contract/outputs.js';
 import type { EnforcementPolicy } from '../policy/schema.js';
 import { formatDuration } from '../time/duration.js';
 import { deterministicId } from './ids.js';
-
-export type AppealStatus = 'none' | 'open' | 'restored' | 'upheld';
 
 /** An account's standing under the fair-use policy. Plain data, so it snapshots as JSON. */
 export interface Standing {

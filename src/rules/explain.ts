@@ -2,7 +2,7 @@ import type { ConditionEvidence, Transition } from '../contract/outputs.js';
 import type { RuleTrace } from '../engine/detector.js';
 import { Pipeline } from '../engine/pipeline.js';
 import { bucketWidth } from '../backtest/buckets.js';
-import { readEvents } from '../backtest/input.js';
+import { readEvents } from '../adapters/file/events.js';
 import { formatDuration } from '../time/duration.js';
 import { readField } from './match.js';
 import type { Pack } from './pack.js';

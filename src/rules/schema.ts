@@ -13,7 +13,6 @@ export const MATCH_OPS = [
   'equals', 'not-equals', 'in', 'not-in', 'in-cidr', 'not-in-cidr',
   'prefix', 'suffix', 'contains', 'gt', 'gte', 'lt', 'lte', 'exists', 'absent',
 ] as const;
-export type MatchOp = (typeof MATCH_OPS)[number];
 
 export const MatchLeaf = z
   .object({
@@ -87,11 +86,9 @@ export const Condition = z.discriminatedUnion('kind', [
   CadenceCondition,
 ]);
 export type Condition = z.infer<typeof Condition>;
-export type ConditionKind = Condition['kind'];
 
 export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
 export const RuleMode = z.enum(['enforce', 'shadow', 'off']);
-export type RuleMode = z.infer<typeof RuleMode>;
 
 export const RuleSpec = z
   .object({
