@@ -1,4 +1,5 @@
 import { GenerationEventSchema, MAX_EVENT_BYTES, type GenerationEvent } from './event.js';
+import { fastAccept } from './fast-path.js';
 
 /** A validated event plus its event time in epoch milliseconds. */
 export interface TimedEvent {
@@ -28,6 +29,8 @@ export function parseEventLine(line: string): ParseResult {
 }
 
 export function validateEvent(json: unknown): ParseResult {
+  const fast = fastAccept(json);
+  if (fast) return { ok: true, value: { event: fast, ts: Date.parse(fast.occurredAt) } };
   const parsed = GenerationEventSchema.safeParse(json);
   if (!parsed.success) {
     const detail = parsed.error.issues

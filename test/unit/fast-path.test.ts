@@ -1,0 +1,153 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GenerationEventSchema } from '../../src/contract/event.js';
+import { fastAccept } from '../../src/contract/fast-path.js';
+
+const EXAMPLE = {
+  eventId: 'e-000001',
+  type: 'generation.requested',
+  occurredAt: '2026-11-02T09:15:02.120+09:00',
+  accountId: 'acc-42',
+  requestId: 'r-9f1',
+  plan: 'unlimited',
+  unlimited: true,
+  tool: 'image',
+  model: 'imagine-4',
+  speed: 'fast',
+  ip: '203.0.113.7',
+  deviceId: 'd-7c1',
+  userAgent: 'Mozilla/5.0',
+  client: 'web',
+  timezone: 'Asia/Tokyo',
+  country: 'JP',
+};
+const FIELDS = Object.keys(EXAMPLE);
+
+/** Values near every field's edge: lengths 0/1/128/129/64/65, enum look-alikes, almost-dates, almost-IPs. */
+const TRICKY: unknown[] = [
+  '',
+  'x',
+  'a'.repeat(128),
+  'a'.repeat(129),
+  'Europe/Paris',
+  'America/Argentina/Buenos_Aires',
+  'Mars/Olympus',
+  'UTC',
+  'a'.repeat(65),
+  'JP',
+  'jp',
+  'JPN',
+  'generation.requested',
+  'generation.completed',
+  'Generation.requested',
+  'image',
+  'video',
+  'IMAGE',
+  'fast',
+  'relaxed',
+  'web',
+  'api',
+  'desktop',
+  '2026-02-29T00:00:00Z',
+  '2028-02-29T00:00:00Z',
+  '2026-11-02T09:15:02Z',
+  '2026-11-02T09:15:02.1+09:00',
+  '2026-11-02T09:15:02',
+  '2026-11-02t09:15:02z',
+  '2026-11-02T24:00:00Z',
+  '2026-11-02 09:15:02Z',
+  '10.0.0.1',
+  '255.255.255.255',
+  '256.1.1.1',
+  '01.2.3.4',
+  '1.2.3',
+  ' 1.2.3.4',
+  '::1',
+  '2001:db8::1',
+  '::ffff:1.2.3.4',
+  'fe80::1%eth0',
+  true,
+  false,
+  'true',
+  0,
+  1,
+  null,
+  [],
+  {},
+  ['image'],
+];
+
+const candidate = fc.record({
+  patch: fc.dictionary(fc.constantFrom(...FIELDS), fc.constantFrom(...TRICKY), { maxKeys: 3 }),
+  remove: fc.subarray(FIELDS, { maxLength: 3 }),
+  extra: fc.option(fc.constantFrom('__proto__', 'constructor', 'note', 'localHour'), { nil: undefined }),
+});
+
+function build({ patch, remove, extra }: { patch: Record<string, unknown>; remove: string[]; extra: string | undefined }): unknown {
+  const o: Record<string, unknown> = { ...EXAMPLE, ...patch };
+  for (const k of remove) delete o[k];
+  // Through JSON, as events arrive: a "__proto__" key is then an own property, as JSON.parse makes it.
+  const text = JSON.stringify(o);
+  return JSON.parse(extra ? `{${JSON.stringify(extra)}:"x",${text.slice(1)}` : text);
+}
+
+describe('fast path of the event contract', () => {
+  it('takes the common events itself: the spec example, required fields only, every enum value', () => {
+    expect(fastAccept(structuredClone(EXAMPLE))).toEqual(EXAMPLE);
+    const required = { ...EXAMPLE } as Record<string, unknown>;
+    for (const k of ['deviceId', 'userAgent', 'client', 'timezone', 'country']) delete required[k];
+    expect(fastAccept(required)).toEqual(required);
+    for (const type of ['generation.started', 'generation.completed', 'generation.failed']) expect(fastAccept({ ...EXAMPLE, type })).toBeDefined();
+    for (const client of ['ios', 'android', 'api']) expect(fastAccept({ ...EXAMPLE, client })).toBeDefined();
+  });
+
+  it('checks IPv6 as zod does', () => {
+    expect(fastAccept({ ...EXAMPLE, ip: '2001:db8::1' })).toBeDefined();
+    expect(fastAccept({ ...EXAMPLE, ip: '::ffff:1.2.3.4' })).toBeDefined();
+    expect(fastAccept({ ...EXAMPLE, ip: 'fe80::1%eth0' })).toBeUndefined();
+    expect(fastAccept({ ...EXAMPLE, ip: '::@1\\' })).toBeUndefined();
+    expect(fastAccept({ ...EXAMPLE, ip: '1:2:3:4:5:6:7:8:9' })).toBeUndefined();
+  });
+
+  it('leaves to zod what it cannot vouch for: extra fields, any invalid field', () => {
+    expect(fastAccept({ ...EXAMPLE, note: 'x' })).toBeUndefined();
+    expect(fastAccept({ ...EXAMPLE, timezone: 'Mars/Olympus' })).toBeUndefined();
+    expect(fastAccept({ ...EXAMPLE, country: 'jp' })).toBeUndefined();
+    expect(fastAccept({ ...EXAMPLE, eventId: 'a'.repeat(129) })).toBeUndefined();
+    expect(fastAccept({ ...EXAMPLE, occurredAt: '2026-02-29T00:00:00Z' })).toBeUndefined();
+    expect(fastAccept(null)).toBeUndefined();
+    expect(fastAccept([EXAMPLE])).toBeUndefined();
+  });
+
+  it('property: whatever it accepts, zod accepts with an equal output (and nothing else)', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(candidate, (c) => {
+        const json = build(c);
+        const fast = fastAccept(json);
+        const zod = GenerationEventSchema.safeParse(json);
+        if (fast === undefined) return;
+        taken++;
+        expect(zod.success).toBe(true);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(zod.data));
+        expect(Object.keys(fast)).toEqual(Object.keys(zod.data!));
+      }),
+      { numRuns: 5_000 },
+    );
+    // The property must not hold vacuously: many candidates keep a valid event.
+    expect(taken).toBeGreaterThan(100);
+  });
+
+  it('property: an event zod accepts unchanged (no extra fields) takes the fast path', () => {
+    fc.assert(
+      fc.property(candidate, (c) => {
+        const json = build(c) as Record<string, unknown>;
+        const zod = GenerationEventSchema.safeParse(json);
+        if (!zod.success) return;
+        if (Object.keys(json).length !== Object.keys(zod.data).length) return;
+        expect(fastAccept(json)).toBe(json);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
