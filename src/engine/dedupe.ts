@@ -1,39 +1,53 @@
+import { BEGINNING } from '../time/instant.js';
+
 /**
- * Remembers eventIds for a bounded stretch of event time, so at-least-once redeliveries count once
- * while memory stays proportional to the event rate, not to history.
+ * Remembers eventIds for a bounded stretch of event time, so at-least-once redeliveries count once while memory
+ * stays proportional to the event rate, not to history.
+ *
+ * Two generations of ids, each spanning `horizon` of the newest event time: an id is remembered for at least the
+ * horizon and at most twice it, and expiry drops a whole generation at once instead of scanning ids. Per id this is
+ * a set entry, with no timestamp to box.
  */
+export interface DedupeSnapshot {
+  /** Newest-event time at which the current generation closes. */
+  end: number;
+  current: string[];
+  previous: string[];
+}
+
 export class Deduper {
-  /** Insertion order is arrival order, which is close to event-time order: expiry scans from the front. */
-  private readonly seen = new Map<string, number>();
+  private current = new Set<string>();
+  private previous = new Set<string>();
+  private end = BEGINNING;
 
   constructor(private readonly horizon: number) {}
 
   get size(): number {
-    return this.seen.size;
+    return this.current.size + this.previous.size;
   }
 
-  /** True when the id was already seen within the horizon; otherwise remembers it. */
-  isDuplicate(eventId: string, ts: number): boolean {
-    if (this.seen.has(eventId)) return true;
-    this.seen.set(eventId, ts);
+  /** True when the id was seen within the horizon; otherwise remembers it. `newest` is the newest event time so far. */
+  isDuplicate(eventId: string, newest: number): boolean {
+    if (newest >= this.end) this.rotate(newest);
+    if (this.current.has(eventId) || this.previous.has(eventId)) return true;
+    this.current.add(eventId);
     return false;
   }
 
-  /** Forgets ids older than the horizon behind the newest event time. */
-  expire(newest: number): void {
-    const cutoff = newest - this.horizon;
-    for (const [id, ts] of this.seen) {
-      if (ts >= cutoff) break;
-      this.seen.delete(id);
-    }
+  private rotate(newest: number): void {
+    const contiguous = newest < this.end + this.horizon;
+    this.previous = contiguous ? this.current : new Set();
+    this.current = new Set();
+    this.end = contiguous ? this.end + this.horizon : newest + this.horizon;
   }
 
-  snapshot(): Array<[string, number]> {
-    return [...this.seen];
+  snapshot(): DedupeSnapshot {
+    return { end: this.end, current: [...this.current], previous: [...this.previous] };
   }
 
-  restore(entries: Array<[string, number]>): void {
-    this.seen.clear();
-    for (const [id, ts] of entries) this.seen.set(id, ts);
+  restore(s: DedupeSnapshot): void {
+    this.end = s.end;
+    this.current = new Set(s.current);
+    this.previous = new Set(s.previous);
   }
 }

@@ -3,7 +3,7 @@ import type { TimedEvent } from '../contract/parse.js';
 import type { SpeedDecision, Strike } from '../contract/outputs.js';
 import type { Policy } from '../policy/schema.js';
 import type { RuleSet } from '../rules/ruleset.js';
-import { Deduper } from './dedupe.js';
+import { Deduper, type DedupeSnapshot } from './dedupe.js';
 import { Detector, type DetectorScope, type DetectorSnapshot } from './detector.js';
 import { HealthLimits, newHealth, type HealthState } from './health.js';
 import { DailyFastQuota, type QuotaState } from './quota.js';
@@ -27,14 +27,13 @@ interface AccountState {
 
 export interface DetectionSnapshot {
   newest: number;
-  dedupe: Array<[string, number]>;
+  dedupe: DedupeSnapshot;
   accounts: Array<[string, AccountState]>;
   detector: DetectorSnapshot;
 }
 
 /** Idle keys are swept at most this often (event time), at least a quarter of the shortest retention: a sweep scans every key. */
 const MIN_SWEEP_EVERY = 15 * 60_000;
-const DEDUPE_EXPIRE_EVERY = 1024;
 /** Quota state must outlive the longest local day (25 h) plus lateness. */
 const QUOTA_RETENTION = 26 * 3_600_000;
 
@@ -53,7 +52,6 @@ export class Detection {
   private readonly sweepEvery: number;
   private newest = BEGINNING;
   private nextSweep = BEGINNING;
-  private sinceExpire = 0;
 
   constructor(
     rules: RuleSet,
@@ -81,8 +79,9 @@ export class Detection {
 
   ingest({ event, ts }: TimedEvent, out: DetectionOutput): Admission {
     if (ts < this.watermark) return 'late';
-    if (this.dedupe.isDuplicate(event.eventId, ts)) return 'duplicate';
-    if (ts > this.newest) this.newest = ts;
+    const newest = ts > this.newest ? ts : this.newest;
+    if (this.dedupe.isDuplicate(event.eventId, newest)) return 'duplicate';
+    this.newest = newest;
 
     let inFlight = 0;
     if (this.tracksAccounts) {
@@ -104,10 +103,6 @@ export class Detection {
   }
 
   private housekeeping(): void {
-    if (++this.sinceExpire >= DEDUPE_EXPIRE_EVERY) {
-      this.sinceExpire = 0;
-      this.dedupe.expire(this.newest);
-    }
     if (this.newest < this.nextSweep) return;
     this.nextSweep = this.newest + this.sweepEvery;
     const watermark = this.watermark;
