@@ -14,17 +14,26 @@ export type DetectorScope = 'all' | 'account' | 'shared';
 /** State of one key (an account, a device, an IP…) for the rules grouped by its field. */
 interface KeyState {
   lastSeen: number;
-  /** The key's latest matching eventIds, quoted as evidence. */
+  /** The key's latest matching eventIds, quoted as evidence: a ring, overwritten in place once full. */
   samples: string[];
-  /** Condition states per rule of the scope, created when the rule first matches the key. */
-  rules: Array<ConditionState[] | undefined>;
+  sampleNext: number;
+  /**
+   * Condition states of every rule of the scope in one flat array (rule by rule, in the scope's slot order), each
+   * created when its rule first matches the key: one array per key rather than one per rule.
+   */
+  states: Array<ConditionState | undefined>;
+  /** Per rule of an account scope: until when it may not strike this account again. Created at the first strike. */
+  cooldownUntil: number[] | undefined;
 }
 
 interface Scope {
   readonly field: EventField;
   readonly rules: readonly CompiledRule[];
-  /** Per rule: whether it has a concurrency condition, tracked on every event of the account. */
-  readonly concurrent: readonly boolean[];
+  /** Per rule: the index of its first condition in a key's flat `states`. */
+  readonly firstSlot: readonly number[];
+  readonly slots: number;
+  /** Concurrency conditions and their slots, tracked on every event of the account, matched or not. */
+  readonly concurrency: ReadonlyArray<{ readonly slot: number; readonly condition: ConcurrencyCondition }>;
   /** Per rule, per condition: the verdict slot reused for every event. */
   readonly verdicts: readonly Verdict[][];
   readonly keys: Map<string, KeyState>;
@@ -38,6 +47,8 @@ export interface DetectorSnapshot {
 }
 
 const SAMPLE_SIZE = 3;
+
+type ConcurrencyCondition = Extract<Condition, { kind: 'concurrency' }>;
 
 /** Rule state is kept under the rule's window signature, so a change that leaves its windows alone keeps them. */
 function ruleKey(rule: CompiledRule): string {
@@ -82,7 +93,7 @@ export class Detector {
     this.scopes = [...byField].map(([field, scoped]) => ({
       field,
       rules: scoped,
-      concurrent: scoped.map((r) => r.spec.conditions.some((c) => c.kind === 'concurrency')),
+      ...slotsOf(scoped),
       verdicts: scoped.map((r) => r.spec.conditions.map(newVerdict)),
       keys: new Map(),
       retention: Math.max(...scoped.flatMap((r) => [r.spec.cooldown, ...r.spec.conditions.map((c) => retention(c, inflightTimeout))])),
@@ -106,30 +117,30 @@ export class Detector {
       if (value === undefined || value === '') continue;
       const key = String(value);
       let state = scope.keys.get(key);
+      if (state) trackAllConcurrency(scope, state, o);
       let sampled = false;
       for (let i = 0; i < scope.rules.length; i++) {
         const rule = scope.rules[i]!;
-        const conditions = rule.spec.conditions;
-        const existing = state?.rules[i];
-        if (existing && scope.concurrent[i]) trackAllConcurrency(conditions, existing, o);
         if (!rule.matches(o.event, o.ts)) continue;
         if (!state) {
-          state = { lastSeen: o.ts, samples: [], rules: [] };
+          state = { lastSeen: o.ts, samples: [], sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
           scope.keys.set(key, state);
         }
         if (!sampled) {
           sampled = true;
-          state.samples = state.samples.length < SAMPLE_SIZE ? append(state.samples, o.event.eventId) : [...state.samples.slice(1), o.event.eventId];
+          addSample(state, o.event.eventId);
         }
-        if (!existing) state.rules = withRuleState(state.rules, i, conditions.map(newConditionState));
-        const condStates = state.rules[i]!;
+        const conditions = rule.spec.conditions;
+        const first = scope.firstSlot[i]!;
         const verdicts = scope.verdicts[i]!;
         let met = true;
         for (let c = 0; c < conditions.length; c++) {
+          const condition = conditions[c]!;
+          const cs = (state.states[first + c] ??= newConditionState(condition));
           // Every condition observes the event, even after one fails: each keeps its own window current.
-          if (!observe(conditions[c]!, condStates[c]!, o, verdicts[c]!)) met = false;
+          if (!observe(condition, cs, o, verdicts[c]!)) met = false;
         }
-        const outcome = met ? this.fire(rule, scope.field, key, verdicts, state.samples, o, emit) : undefined;
+        const outcome = met ? this.fire(scope, i, key, state, o, emit) : undefined;
         this.tracer?.({
           rule,
           key: { field: scope.field, value: key },
@@ -145,29 +156,29 @@ export class Detector {
     }
   }
 
-  private fire(
-    rule: CompiledRule,
-    field: EventField,
-    key: string,
-    verdicts: Verdict[],
-    samples: readonly string[],
-    o: Observation,
-    emit: (strike: Strike) => void,
-  ): { struck: string[]; inCooldown: string[] } {
-    // Fast path: a key that keeps meeting its conditions during the cooldown strikes nobody, so check that first.
-    if (field === 'accountId' && this.inCooldown(rule, o.event.accountId, o.ts)) {
-      return { struck: [], inCooldown: [o.event.accountId] };
-    }
+  private fire(scope: Scope, i: number, key: string, state: KeyState, o: Observation, emit: (strike: Strike) => void): { struck: string[]; inCooldown: string[] } {
+    const rule = scope.rules[i]!;
+    const verdicts = scope.verdicts[i]!;
+    const perAccount = scope.field === 'accountId';
+    // A key that keeps meeting its conditions during the cooldown strikes nobody: one comparison on the key's state.
+    if (perAccount && (state.cooldownUntil?.[i] ?? BEGINNING) > o.ts) return { struck: [], inCooldown: [o.event.accountId] };
     const farm = verdicts.find((v) => v.accounts)?.accounts;
-    const subjects = field === 'accountId' ? [o.event.accountId] : [...new Set([o.event.accountId, ...(farm ?? [])])];
+    const subjects = perAccount ? [o.event.accountId] : [...new Set([o.event.accountId, ...(farm ?? [])])];
     const struck: string[] = [];
     const inCooldown: string[] = [];
     for (const accountId of subjects) {
-      if (this.inCooldown(rule, accountId, o.ts)) {
-        inCooldown.push(accountId);
-        continue;
+      const until = o.ts + rule.spec.cooldown;
+      if (perAccount) {
+        state.cooldownUntil ??= new Array<number>(scope.rules.length).fill(BEGINNING);
+        state.cooldownUntil[i] = until;
+      } else {
+        const ck = cooldownKey(rule, accountId);
+        if ((this.cooldowns.get(ck) ?? BEGINNING) > o.ts) {
+          inCooldown.push(accountId);
+          continue;
+        }
+        this.cooldowns.set(ck, until);
       }
-      this.cooldowns.set(cooldownKey(rule, accountId), o.ts + rule.spec.cooldown);
       struck.push(accountId);
       emit({
         strikeId: deterministicId('stk', rule.spec.id, rule.version, accountId, o.event.eventId),
@@ -178,21 +189,17 @@ export class Detector {
         points: rule.spec.strike.points,
         accountId,
         at: iso(o.ts),
-        reason: renderReason(rule.spec.strike.reason, { key, field, accountId }, verdicts),
+        reason: renderReason(rule.spec.strike.reason, { key, field: scope.field, accountId }, verdicts),
         tags: rule.spec.tags,
-        key: { field, value: key },
+        key: { field: scope.field, value: key },
         evidence: {
           triggerEventId: o.event.eventId,
           conditions: verdicts.map(evidenceOf),
-          sampleEventIds: [...samples],
+          sampleEventIds: samplesOf(state),
         },
       });
     }
     return { struck, inCooldown };
-  }
-
-  private inCooldown(rule: CompiledRule, accountId: string, ts: number): boolean {
-    return (this.cooldowns.get(cooldownKey(rule, accountId)) ?? BEGINNING) > ts;
   }
 
   /** Drops keys idle past their scope's retention and cooldowns that have run out, as of the watermark. */
@@ -209,17 +216,21 @@ export class Detector {
 
   snapshot(): DetectorSnapshot {
     const keys: DetectorSnapshot['keys'] = [];
+    const cooldowns: DetectorSnapshot['cooldowns'] = [...this.cooldowns];
     for (const scope of this.scopes) {
       for (const [key, state] of scope.keys) {
         const rules: Record<string, ConditionState[]> = {};
         scope.rules.forEach((rule, i) => {
-          const s = state.rules[i];
-          if (s) rules[ruleKey(rule)] = s;
+          const first = scope.firstSlot[i]!;
+          const states = state.states.slice(first, first + rule.spec.conditions.length);
+          if (states[0]) rules[ruleKey(rule)] = states as ConditionState[];
+          const until = state.cooldownUntil?.[i];
+          if (until !== undefined && until !== BEGINNING) cooldowns.push([cooldownKey(rule, key), until]);
         });
-        keys.push({ field: scope.field, key, lastSeen: state.lastSeen, samples: state.samples, rules });
+        keys.push({ field: scope.field, key, lastSeen: state.lastSeen, samples: samplesOf(state), rules });
       }
     }
-    return structuredClone({ keys, cooldowns: [...this.cooldowns] });
+    return structuredClone({ keys, cooldowns });
   }
 
   /** Restores state; rules whose id and version are not in this detector start afresh. */
@@ -230,24 +241,70 @@ export class Detector {
     for (const entry of copy.keys) {
       const scope = this.scopes.find((s) => s.field === entry.field);
       if (!scope) continue;
-      const rules = scope.rules.map((rule) => entry.rules[ruleKey(rule)]);
-      if (rules.some(Boolean)) scope.keys.set(entry.key, { lastSeen: entry.lastSeen, samples: entry.samples, rules });
+      const states = new Array<ConditionState | undefined>(scope.slots);
+      let any = false;
+      scope.rules.forEach((rule, i) => {
+        const saved = entry.rules[ruleKey(rule)];
+        if (!saved) return;
+        any = true;
+        saved.forEach((cs, c) => (states[scope.firstSlot[i]! + c] = cs));
+      });
+      if (any) scope.keys.set(entry.key, { lastSeen: entry.lastSeen, samples: entry.samples, sampleNext: 0, states, cooldownUntil: undefined });
     }
-    for (const [key, until] of copy.cooldowns) this.cooldowns.set(key, until);
+    const accountScope = this.scopes.find((s) => s.field === 'accountId');
+    for (const [ck, until] of copy.cooldowns) {
+      const [ruleId, accountId] = ck.split('\u0000') as [string, string];
+      const i = accountScope?.rules.findIndex((r) => r.spec.id === ruleId) ?? -1;
+      if (!accountScope || i < 0) {
+        this.cooldowns.set(ck, until);
+        continue;
+      }
+      let state = accountScope.keys.get(accountId);
+      if (!state) {
+        // Only the cooldown survives: the key lives as long as it can matter, from the strike that set it.
+        state = { lastSeen: until - accountScope.rules[i]!.spec.cooldown, samples: [], sampleNext: 0, states: new Array(accountScope.slots), cooldownUntil: undefined };
+        accountScope.keys.set(accountId, state);
+      }
+      state.cooldownUntil ??= new Array<number>(accountScope.rules.length).fill(BEGINNING);
+      state.cooldownUntil[i] = until;
+    }
   }
 }
 
-/** Sets one rule's state in an exact-size array (see compact.ts for why not to grow arrays in place). */
-function withRuleState(rules: KeyState['rules'], i: number, states: ConditionState[]): KeyState['rules'] {
-  const out: KeyState['rules'] = new Array(Math.max(rules.length, i + 1));
-  for (let j = 0; j < out.length; j++) out[j] = j === i ? states : rules[j];
-  return out;
+function slotsOf(rules: readonly CompiledRule[]): Pick<Scope, 'firstSlot' | 'slots' | 'concurrency'> {
+  const firstSlot: number[] = [];
+  const concurrency: Array<Scope['concurrency'][number]> = [];
+  let slots = 0;
+  for (const rule of rules) {
+    firstSlot.push(slots);
+    rule.spec.conditions.forEach((condition, k) => {
+      if (condition.kind === 'concurrency') concurrency.push({ slot: slots + k, condition });
+    });
+    slots += rule.spec.conditions.length;
+  }
+  return { firstSlot, slots, concurrency };
 }
 
-function trackAllConcurrency(conditions: readonly Condition[], states: ConditionState[], o: Observation): void {
-  for (let c = 0; c < conditions.length; c++) {
-    const cond = conditions[c]!;
-    if (cond.kind === 'concurrency') trackConcurrency(cond, states[c] as { since: number | null }, o);
+function addSample(state: KeyState, eventId: string): void {
+  if (state.samples.length < SAMPLE_SIZE) {
+    state.samples = append(state.samples, eventId);
+    return;
+  }
+  state.samples[state.sampleNext] = eventId;
+  state.sampleNext = (state.sampleNext + 1) % SAMPLE_SIZE;
+}
+
+/** The samples oldest first. */
+function samplesOf(state: KeyState): string[] {
+  const { samples, sampleNext } = state;
+  return [...samples.slice(sampleNext), ...samples.slice(0, sampleNext)];
+}
+
+/** Concurrency is tracked on every event of the account, matched or not, so a drop below the threshold resets it. */
+function trackAllConcurrency(scope: Scope, state: KeyState, o: Observation): void {
+  for (const { slot, condition } of scope.concurrency) {
+    const cs = state.states[slot];
+    if (cs) trackConcurrency(condition, cs as { since: number | null }, o);
   }
 }
 
