@@ -1,5 +1,6 @@
 import { GenerationEventSchema, MAX_EVENT_BYTES, type GenerationEvent } from './event.js';
 import { fastAccept } from './fast-path.js';
+import { parseInstant } from '../time/instant.js';
 
 /** A validated event plus its event time in epoch milliseconds. */
 export interface TimedEvent {
@@ -30,7 +31,7 @@ export function parseEventLine(line: string): ParseResult {
 
 export function validateEvent(json: unknown): ParseResult {
   const fast = fastAccept(json);
-  if (fast) return { ok: true, value: { event: fast, ts: Date.parse(fast.occurredAt) } };
+  if (fast) return { ok: true, value: { event: fast, ts: parseInstant(fast.occurredAt) } };
   const parsed = GenerationEventSchema.safeParse(json);
   if (!parsed.success) {
     const detail = parsed.error.issues
@@ -39,5 +40,5 @@ export function validateEvent(json: unknown): ParseResult {
       .join('; ');
     return { ok: false, reason: 'schema', detail };
   }
-  return { ok: true, value: { event: parsed.data, ts: Date.parse(parsed.data.occurredAt) } };
+  return { ok: true, value: { event: parsed.data, ts: parseInstant(parsed.data.occurredAt) } };
 }
