@@ -453,12 +453,20 @@ describe('buckets: epoch-aligned fixed buckets, K busy of the last M', () => {
     expect(busyBuckets(b, H0 + 5 * HOUR, width, 1)).toBe(3); // hours 2, 3 and 5 (4 is empty)
   });
 
-  it('wraps the ring after an idle gap longer than M: every old bucket is zeroed', () => {
+  it('forgets every old bucket after an idle gap longer than M, keeping only the new one', () => {
     const b = newBuckets(4);
     for (let h = 0; h < 4; h++) fill(b, h, 5);
     fill(b, 10, 1);
     expect(busyBuckets(b, H0 + 10 * HOUR, width, 1)).toBe(1);
-    expect(b.counts.reduce((a, c) => a + c, 0)).toBe(1);
+    expect(b.entries).toEqual([H0 / HOUR + 10, 1]);
+  });
+
+  it('keeps only buckets that saw events, in order, late ones inserted in place', () => {
+    const b = newBuckets(24);
+    fill(b, 2, 3);
+    fill(b, 7, 1);
+    addToBuckets(b, H0 + 5 * HOUR, width);
+    expect(b.entries).toEqual([H0 / HOUR + 2, 3, H0 / HOUR + 5, 1, H0 / HOUR + 7, 1]);
   });
 
   it('adds a late event to its own bucket when that bucket is still kept', () => {
