@@ -15,7 +15,7 @@ export type DetectorScope = 'all' | 'account' | 'shared';
 interface KeyState {
   lastSeen: number;
   /** The key's latest matching eventIds, quoted as evidence: a ring, overwritten in place once full. */
-  samples: string[];
+  samples: readonly string[];
   sampleNext: number;
   /**
    * Condition states of every rule of the scope in one flat array (rule by rule, in the scope's slot order), each
@@ -46,7 +46,13 @@ export interface DetectorSnapshot {
   cooldowns: Array<[string, number]>;
 }
 
+/**
+ * Sample eventIds kept per account key. Device and IP keys keep none: each would hold its own old eventIds alive for
+ * days (a third of a person's state); a farm strike names its key and trigger event, and strikes every account of the farm with them.
+ */
 const SAMPLE_SIZE = 3;
+/** Shared by every key until its first sample: never written in place (addSample copies until the ring is full). */
+const NO_SAMPLES: readonly string[] = Object.freeze([]);
 
 type ConcurrencyCondition = Extract<Condition, { kind: 'concurrency' }>;
 
@@ -123,12 +129,12 @@ export class Detector {
         const rule = scope.rules[i]!;
         if (!rule.matches(o.event, o.ts)) continue;
         if (!state) {
-          state = { lastSeen: o.ts, samples: [], sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
+          state = { lastSeen: o.ts, samples: NO_SAMPLES, sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
           scope.keys.set(key, state);
         }
         if (!sampled) {
           sampled = true;
-          addSample(state, o.event.eventId);
+          if (scope.field === 'accountId') addSample(state, o.event.eventId);
         }
         const conditions = rule.spec.conditions;
         const first = scope.firstSlot[i]!;
@@ -262,7 +268,7 @@ export class Detector {
       let state = accountScope.keys.get(accountId);
       if (!state) {
         // Only the cooldown survives: the key lives as long as it can matter, from the strike that set it.
-        state = { lastSeen: until - accountScope.rules[i]!.spec.cooldown, samples: [], sampleNext: 0, states: new Array(accountScope.slots), cooldownUntil: undefined };
+        state = { lastSeen: until - accountScope.rules[i]!.spec.cooldown, samples: NO_SAMPLES, sampleNext: 0, states: new Array(accountScope.slots), cooldownUntil: undefined };
         accountScope.keys.set(accountId, state);
       }
       state.cooldownUntil ??= new Array<number>(accountScope.rules.length).fill(BEGINNING);
@@ -290,7 +296,7 @@ function addSample(state: KeyState, eventId: string): void {
     state.samples = append(state.samples, eventId);
     return;
   }
-  state.samples[state.sampleNext] = eventId;
+  (state.samples as string[])[state.sampleNext] = eventId;
   state.sampleNext = (state.sampleNext + 1) % SAMPLE_SIZE;
 }
 
