@@ -6,7 +6,7 @@ import type { Condition, EventField } from '../rules/schema.js';
 import type { ConditionEvidence } from '../contract/outputs.js';
 import { evidenceOf, newConditionState, newVerdict, observe, retention, trackConcurrency, type ConditionState, type Observation, type Verdict } from './conditions.js';
 import { deterministicId } from './ids.js';
-import { append } from './window/compact.js';
+import { NONE, append } from './window/compact.js';
 
 /** Which rules a detector runs: per-account rules live with the account's partition, others where their key lives. */
 export type DetectorScope = 'all' | 'account' | 'shared';
@@ -51,8 +51,6 @@ export interface DetectorSnapshot {
  * days (a third of a person's state); a farm strike names its key and trigger event, and strikes every account of the farm with them.
  */
 const SAMPLE_SIZE = 3;
-/** Shared by every key until its first sample: never written in place (addSample copies until the ring is full). */
-const NO_SAMPLES: readonly string[] = Object.freeze([]);
 
 type ConcurrencyCondition = Extract<Condition, { kind: 'concurrency' }>;
 
@@ -129,7 +127,7 @@ export class Detector {
         const rule = scope.rules[i]!;
         if (!rule.matches(o.event, o.ts)) continue;
         if (!state) {
-          state = { lastSeen: o.ts, samples: NO_SAMPLES, sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
+          state = { lastSeen: o.ts, samples: NONE, sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
           scope.keys.set(key, state);
         }
         if (!sampled) {
@@ -268,7 +266,7 @@ export class Detector {
       let state = accountScope.keys.get(accountId);
       if (!state) {
         // Only the cooldown survives: the key lives as long as it can matter, from the strike that set it.
-        state = { lastSeen: until - accountScope.rules[i]!.spec.cooldown, samples: NO_SAMPLES, sampleNext: 0, states: new Array(accountScope.slots), cooldownUntil: undefined };
+        state = { lastSeen: until - accountScope.rules[i]!.spec.cooldown, samples: NONE, sampleNext: 0, states: new Array(accountScope.slots), cooldownUntil: undefined };
         accountScope.keys.set(accountId, state);
       }
       state.cooldownUntil ??= new Array<number>(accountScope.rules.length).fill(BEGINNING);

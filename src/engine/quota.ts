@@ -4,6 +4,7 @@ import type { SpeedDecision } from '../contract/outputs.js';
 import type { Policy } from '../policy/schema.js';
 import { localDay } from '../time/zone.js';
 import { deterministicId } from './ids.js';
+import { NONE, append } from './window/compact.js';
 
 /** One account's Fast usage on its current local day. */
 export interface QuotaState {
@@ -14,7 +15,7 @@ export interface QuotaState {
   image: number;
   video: number;
   /** `tool:speed` decisions already made today, so each is emitted once. */
-  decided: string[];
+  decided: readonly string[];
 }
 
 /**
@@ -38,7 +39,7 @@ export class DailyFastQuota {
     if (!s || ts >= s.dayEnd) {
       const zone = event.timezone ?? 'UTC';
       const day = localDay(zone, ts);
-      s = { zone, date: day.date, dayStart: day.start, dayEnd: day.end, image: 0, video: 0, decided: [] };
+      s = { zone, date: day.date, dayStart: day.start, dayEnd: day.end, image: 0, video: 0, decided: NONE };
     }
     // A late event from a day already closed cannot change that day's decisions.
     if (ts < s.dayStart) return s;
@@ -47,7 +48,7 @@ export class DailyFastQuota {
     const speed = this.relaxed.has(event.model) ? 'relaxed' : 'blocked';
     const decision = `${event.tool}:${speed}`;
     if (s.decided.includes(decision)) return s;
-    s.decided.push(decision);
+    s.decided = append(s.decided, decision);
     emit({
       decisionId: deterministicId('spd', event.accountId, 'daily-fast-quota', s.date, decision),
       accountId: event.accountId,

@@ -1,12 +1,12 @@
-import { append } from './compact.js';
+import { NONE, append, without } from './compact.js';
 
 /**
  * Generations in flight for one account: from `requested` until `completed` or `failed`.
  * A request whose end never arrives stops counting after the policy's in-flight timeout.
  */
 export interface InFlight {
-  requestIds: string[];
-  startedAt: number[];
+  requestIds: readonly string[];
+  startedAt: readonly number[];
   /** Requests whose end arrived before their start (late delivery); created only when that happens. */
   endedEarly?: string[];
 }
@@ -17,7 +17,7 @@ const MAX_ENDED_EARLY = 16;
 const MAX_TRACKED = 512;
 
 export function newInFlight(): InFlight {
-  return { requestIds: [], startedAt: [] };
+  return { requestIds: NONE, startedAt: NONE };
 }
 
 export function requestStarted(f: InFlight, requestId: string, t: number): void {
@@ -39,13 +39,25 @@ export function requestEnded(f: InFlight, requestId: string): void {
 
 /** Forgets requests started at or before `t − timeout`, then returns how many remain in flight. */
 export function inFlightAt(f: InFlight, t: number, timeout: number): number {
-  for (let i = f.startedAt.length - 1; i >= 0; i--) {
-    if (f.startedAt[i]! <= t - timeout) drop(f, i);
+  const cutoff = t - timeout;
+  let kept = 0;
+  for (const s of f.startedAt) if (s > cutoff) kept++;
+  if (kept < f.startedAt.length) {
+    // One exact-size rebuild however many expired (a script can have hundreds time out together).
+    const ids = new Array<string>(kept);
+    const starts = new Array<number>(kept);
+    for (let i = 0, k = 0; i < f.startedAt.length; i++) {
+      if (f.startedAt[i]! <= cutoff) continue;
+      ids[k] = f.requestIds[i]!;
+      starts[k++] = f.startedAt[i]!;
+    }
+    f.requestIds = ids;
+    f.startedAt = starts;
   }
-  return f.requestIds.length;
+  return kept;
 }
 
 function drop(f: InFlight, i: number): void {
-  f.requestIds.splice(i, 1);
-  f.startedAt.splice(i, 1);
+  f.requestIds = without(f.requestIds, i);
+  f.startedAt = without(f.startedAt, i);
 }
