@@ -1,4 +1,5 @@
 import { BEGINNING } from '../../time/instant.js';
+import { append } from './compact.js';
 /**
  * The last gaps between a key's events, to tell metronomic scripts (gaps nearly equal) from people.
  */
@@ -18,7 +19,7 @@ export function addToCadence(c: Cadence, t: number, samples: number): void {
   if (t < c.last) return;
   if (c.last !== BEGINNING) {
     const gap = t - c.last;
-    if (c.gaps.length < samples) c.gaps.push(gap);
+    if (c.gaps.length < samples) c.gaps = append(c.gaps, gap);
     else {
       c.gaps[c.next] = gap;
       c.next = (c.next + 1) % samples;

@@ -23,16 +23,28 @@ function upperBound(ts: readonly number[], t: number): number {
   return lo;
 }
 
-/** Records an event time (late ones land in order) and forgets times that no window can need any more. */
+/**
+ * Records an event time (late ones land in order) and forgets times that no window can need any more. The kept times
+ * go into an exact-size array: a pushed-onto array keeps up to 16 spare slots, most of a quiet key's window.
+ */
 export function addTimestamp(w: Timestamps, t: number, width: number, capacity: number): void {
   const ts = w.ts;
-  if (ts.length === 0 || t >= ts[ts.length - 1]!) ts.push(t);
-  else ts.splice(upperBound(ts, t), 0, t);
-  const horizon = ts[ts.length - 1]! - width;
+  const at = ts.length === 0 || t >= ts[ts.length - 1]! ? ts.length : upperBound(ts, t);
+  const newest = Math.max(t, ts.length > 0 ? ts[ts.length - 1]! : t);
+  const horizon = newest - width;
+  const total = ts.length + 1;
+  // Drop from the front: everything at or before the horizon, and anything beyond the capacity.
   let drop = 0;
-  while (drop < ts.length && ts[drop]! <= horizon) drop++;
-  drop = Math.max(drop, ts.length - capacity);
-  if (drop > 0) ts.splice(0, drop);
+  while (drop < total && timeAt(ts, at, t, drop) <= horizon) drop++;
+  drop = Math.max(drop, total - capacity);
+  const out = new Array<number>(total - drop);
+  for (let i = drop; i < total; i++) out[i - drop] = timeAt(ts, at, t, i);
+  w.ts = out;
+}
+
+/** The i-th time of `ts` with `t` inserted at `at`. */
+function timeAt(ts: readonly number[], at: number, t: number, i: number): number {
+  return i < at ? ts[i]! : i === at ? t : ts[i - 1]!;
 }
 
 /** Number of kept times in `(end − width, end]`. */
