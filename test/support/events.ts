@@ -8,27 +8,46 @@ import type { Policy } from '../../src/policy/schema.js';
 export const T0 = Date.parse('2026-11-02T00:00:00Z');
 let seq = 0;
 
+/** The example event of shared/spec/events.md, field for field. */
+export const SPEC_EXAMPLE_EVENT: GenerationEvent = {
+  eventId: 'e-000001',
+  type: 'generation.requested',
+  occurredAt: '2026-11-02T09:15:02.120+09:00',
+  accountId: 'acc-42',
+  requestId: 'r-9f1',
+  plan: 'unlimited',
+  unlimited: true,
+  tool: 'image',
+  model: 'imagine-4',
+  speed: 'fast',
+  ip: '203.0.113.7',
+  deviceId: 'd-7c1',
+  userAgent: 'Mozilla/5.0',
+  client: 'web',
+  timezone: 'Asia/Tokyo',
+  country: 'JP',
+};
+
+/** The spec example's required fields only (no device, zone or country: a quota falls back to UTC), plus overrides. */
+export function requiredOnly(overrides: Partial<GenerationEvent> = {}): GenerationEvent {
+  const { eventId, type, occurredAt, accountId, requestId, plan, unlimited, tool, model, speed, ip } = SPEC_EXAMPLE_EVENT;
+  return { eventId, type, occurredAt, accountId, requestId, plan, unlimited, tool, model, speed, ip, ...overrides };
+}
+
 /** A valid generation event at `T0 + seconds`; every field can be overridden. */
 export function ev(seconds: number, overrides: Partial<GenerationEvent> = {}): TimedEvent {
   seq++;
   const ts = T0 + Math.round(seconds * 1000);
-  const event: GenerationEvent = {
+  const event = requiredOnly({
     eventId: `e-${seq}`,
-    type: 'generation.requested',
     occurredAt: new Date(ts).toISOString(),
     accountId: 'acc-1',
     requestId: `r-${seq}`,
-    plan: 'unlimited',
-    unlimited: true,
-    tool: 'image',
-    model: 'imagine-4',
-    speed: 'fast',
-    ip: '203.0.113.7',
     deviceId: 'd-1',
     timezone: 'UTC',
     country: 'JP',
     ...overrides,
-  };
+  });
   return { event, ts: Date.parse(event.occurredAt) };
 }
 

@@ -2,25 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GenerationEventSchema } from '../../src/contract/event.js';
 import { fastAccept } from '../../src/contract/fast-path.js';
+import { SPEC_EXAMPLE_EVENT } from '../support/events.js';
 
-const EXAMPLE = {
-  eventId: 'e-000001',
-  type: 'generation.requested',
-  occurredAt: '2026-11-02T09:15:02.120+09:00',
-  accountId: 'acc-42',
-  requestId: 'r-9f1',
-  plan: 'unlimited',
-  unlimited: true,
-  tool: 'image',
-  model: 'imagine-4',
-  speed: 'fast',
-  ip: '203.0.113.7',
-  deviceId: 'd-7c1',
-  userAgent: 'Mozilla/5.0',
-  client: 'web',
-  timezone: 'Asia/Tokyo',
-  country: 'JP',
-};
+const EXAMPLE = SPEC_EXAMPLE_EVENT;
 const FIELDS = Object.keys(EXAMPLE);
 
 /** Values near every field's edge: lengths 0/1/128/129/64/65, enum look-alikes, almost-dates, almost-IPs. */

@@ -3,6 +3,7 @@ import { GenerationEventSchema, type GenerationEvent } from '../../src/contract/
 import { SpeedDecision } from '../../src/contract/outputs.js';
 import { HealthLimits, newHealth, type HealthState } from '../../src/engine/health.js';
 import { Policy } from '../../src/policy/schema.js';
+import { requiredOnly } from '../support/events.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -30,20 +31,7 @@ let seq = 0;
 
 function event(ts: number, over: Partial<GenerationEvent> = {}): GenerationEvent {
   seq++;
-  return GenerationEventSchema.parse({
-    eventId: `evt-${seq}`,
-    type: 'generation.requested',
-    occurredAt: new Date(ts).toISOString(),
-    accountId: 'acct-1',
-    requestId: `req-${seq}`,
-    plan: 'unlimited',
-    unlimited: true,
-    tool: 'image',
-    model: 'imagine-4',
-    speed: 'fast',
-    ip: '203.0.113.7',
-    ...over,
-  });
+  return GenerationEventSchema.parse(requiredOnly({ eventId: `evt-${seq}`, occurredAt: new Date(ts).toISOString(), accountId: 'acct-1', requestId: `req-${seq}`, ...over }));
 }
 
 /** One account's health tracker: `at(ts, inFlight)` observes an event as the engine would after updating in-flight. */

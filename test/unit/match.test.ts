@@ -2,25 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { GenerationEvent } from '../../src/contract/event.js';
 import { compileMatch, MatchError, readField } from '../../src/rules/match.js';
 import type { MatchExpr, NamedList } from '../../src/rules/schema.js';
+import { SPEC_EXAMPLE_EVENT } from '../support/events.js';
 
-const base: GenerationEvent = {
-  eventId: 'e-000001',
-  type: 'generation.requested',
-  occurredAt: '2026-11-02T09:15:02.120+09:00', // 00:15:02.120Z
-  accountId: 'acc-42',
-  requestId: 'r-9f1',
-  plan: 'unlimited',
-  unlimited: true,
-  tool: 'image',
-  model: 'imagine-4',
-  speed: 'fast',
-  ip: '203.0.113.7',
-  deviceId: 'd-7c1',
-  userAgent: 'Mozilla/5.0 (X11; Linux x86_64)',
-  client: 'web',
-  timezone: 'Asia/Tokyo',
-  country: 'JP',
-};
+// Occurred at 00:15:02.120Z, 09:15 in Tokyo.
+const base: GenerationEvent = { ...SPEC_EXAMPLE_EVENT, userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' };
 
 const lists = new Map<string, NamedList>([
   ['scripted', { kind: 'values', items: ['api'] }],

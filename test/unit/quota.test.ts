@@ -3,6 +3,7 @@ import { GenerationEventSchema, type GenerationEvent } from '../../src/contract/
 import { SpeedDecision } from '../../src/contract/outputs.js';
 import { DailyFastQuota, type QuotaState } from '../../src/engine/quota.js';
 import { Policy } from '../../src/policy/schema.js';
+import { requiredOnly } from '../support/events.js';
 
 const policy = Policy.parse({
   quota: {
@@ -23,20 +24,7 @@ let seq = 0;
 /** A valid `generation.requested` event for an Unlimited Fast image on the basic plan, unless overridden. */
 function request(occurredAt: string, over: Partial<GenerationEvent> = {}): GenerationEvent {
   seq++;
-  return GenerationEventSchema.parse({
-    eventId: `evt-${seq}`,
-    type: 'generation.requested',
-    occurredAt,
-    accountId: 'acct-1',
-    requestId: `req-${seq}`,
-    plan: 'basic',
-    unlimited: true,
-    tool: 'image',
-    model: RELAXED_IMAGE,
-    speed: 'fast',
-    ip: '203.0.113.7',
-    ...over,
-  });
+  return GenerationEventSchema.parse(requiredOnly({ eventId: `evt-${seq}`, occurredAt, accountId: 'acct-1', requestId: `req-${seq}`, plan: 'basic', model: RELAXED_IMAGE, ...over }));
 }
 
 /** One account's quota tracker, fed events in arrival order, collecting its decisions. */

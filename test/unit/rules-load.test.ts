@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRuleDir, loadRules, RuleLoadError, type RuleIssue, type RuleSource } from '../../src/rules/load.js';
 import type { RuleSet } from '../../src/rules/ruleset.js';
 import type { GenerationEvent } from '../../src/contract/event.js';
+import { requiredOnly } from '../support/events.js';
 
 const RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
 
@@ -39,19 +40,7 @@ const ruleTail = ['    strike: { points: 5, reason: x }', '    cooldown: 1h'];
 const velocity = ['    conditions:', '      - { kind: velocity, window: 1m, threshold: 3 }'];
 const goodRule = (id = 'r1'): string => yaml(...ruleHead(id), ...velocity, ...ruleTail);
 
-const event: GenerationEvent = {
-  eventId: 'e-1',
-  type: 'generation.requested',
-  occurredAt: '2026-11-02T09:15:02.120+09:00',
-  accountId: 'acc-42',
-  requestId: 'r-1',
-  plan: 'unlimited',
-  unlimited: true,
-  tool: 'image',
-  model: 'imagine-4',
-  speed: 'fast',
-  ip: '203.0.113.7',
-};
+const event: GenerationEvent = requiredOnly({ eventId: 'e-1', requestId: 'r-1' });
 
 describe('shipped rule pack', () => {
   it('loads rules/ and stamps every rule with a 12-hex version', async () => {
