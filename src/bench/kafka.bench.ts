@@ -76,7 +76,7 @@ async function floor(kafka: Kafka, config: KafkaConfig): Promise<number> {
 /** The detect stage in this process, from its first batch until all N events are applied and their outputs acknowledged. */
 async function detect(config: KafkaConfig, only?: 'account-rules'): Promise<number> {
   const [all, policy] = await Promise.all([loadRuleDir(DEFAULT_RULES_DIR), loadPolicy(DEFAULT_POLICY_FILE)]);
-  // Without device/IP rules there is nothing to repartition: shows what the repartition's two messages per event cost.
+  // Without device/IP rules there is nothing to repartition: shows what the repartition output costs.
   const rules = only ? { ...all, rules: all.rules.filter((r) => r.spec.groupBy === 'accountId') } : all;
   const worker = await startWorker({ config, rules, policy, stages: ['detect'], log: pino({ level: 'warn' }), serve: false });
   const runner = worker.runners[0]!;

@@ -1,5 +1,6 @@
-import type { KafkaMessage, Message, Producer } from 'kafkajs';
+import type { KafkaMessage, Message, Producer, TopicMessages } from 'kafkajs';
 import type { RuleSet } from '../../rules/ruleset.js';
+import { BUNDLE_SEAL_BYTES, BundleWriter, type Observation } from './repartition.js';
 
 export const STAGES = ['detect', 'fanout', 'enforce'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -44,30 +45,63 @@ export interface Stage {
  */
 export class Outputs {
   private byTopic = new Map<string, Message[]>();
+  /** Bundles being filled, by topic and partition: each goes out as one message. */
+  private bundles = new Map<string, Map<number, BundleWriter>>();
   private count = 0;
   private bytes = 0;
+  private sealDue = false;
 
   constructor(private readonly limit: { messages: number; bytes: number }) {}
 
   push(topic: string, message: Message): void {
-    let list = this.byTopic.get(topic);
-    if (!list) this.byTopic.set(topic, (list = []));
-    list.push(message);
+    this.messagesOf(topic).push(message);
     this.count++;
     this.bytes += message.value === null ? 0 : message.value.length;
   }
 
-  /** Past the bound: the caller flushes before reading further, so memory per batch stays bounded. */
+  /** Adds an observation to the bundle bound for `partition` of `topic`, after those added before it. */
+  bundle(topic: string, partition: number, observation: Observation): void {
+    let writers = this.bundles.get(topic);
+    if (!writers) this.bundles.set(topic, (writers = new Map()));
+    let writer = writers.get(partition);
+    if (!writer) {
+      writers.set(partition, (writer = new BundleWriter()));
+      this.count++;
+    }
+    const before = writer.bytes;
+    writer.add(observation);
+    this.bytes += writer.bytes - before;
+    if (writer.bytes >= BUNDLE_SEAL_BYTES) this.sealDue = true;
+  }
+
+  /** Past the bound, or a bundle is as large as one may grow: the caller flushes before reading further. */
   get full(): boolean {
-    return this.count >= this.limit.messages || this.bytes >= this.limit.bytes;
+    return this.sealDue || this.count >= this.limit.messages || this.bytes >= this.limit.bytes;
+  }
+
+  /** Everything pushed so far, bundles sealed, leaving the buffer empty. */
+  take(): TopicMessages[] {
+    for (const [topic, writers] of this.bundles) {
+      const messages = this.messagesOf(topic);
+      for (const [partition, writer] of writers) messages.push({ partition, key: null, value: writer.seal() });
+    }
+    const topicMessages = [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
+    this.byTopic = new Map();
+    this.bundles = new Map();
+    this.count = 0;
+    this.bytes = 0;
+    this.sealDue = false;
+    return topicMessages;
   }
 
   async flush(producer: Producer): Promise<void> {
-    if (this.count === 0) return;
-    const topicMessages = [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
-    this.byTopic = new Map();
-    this.count = 0;
-    this.bytes = 0;
-    await producer.sendBatch({ topicMessages, acks: -1 });
+    const topicMessages = this.take();
+    if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+  }
+
+  private messagesOf(topic: string): Message[] {
+    let list = this.byTopic.get(topic);
+    if (!list) this.byTopic.set(topic, (list = []));
+    return list;
   }
 }
