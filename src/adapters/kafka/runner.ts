@@ -39,7 +39,7 @@ export interface RunnerDeps {
   metrics: PipelineMetrics;
   log: Logger;
   groupId: string;
-  /** Called when the consumer crashed for good (kafkajs will not restart it). */
+  /** Called when the consumer crashed for good: it never joined its group, or could not join it again. */
   onFatal?: (err: Error) => void;
 }
 
@@ -69,9 +69,14 @@ const OUTPUT_LIMIT = { messages: 5_000, bytes: 4 * 1024 * 1024 };
  *
  * On every assignment the state of each assigned partition is restored from its checkpoint and messages before the
  * checkpoint's offsets are skipped (or sought back to), so a replay reproduces the same outputs with the same ids.
+ * A consumer kafkajs gives up on makes the runner join its group again as a new member.
  */
 export class StageRunner {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  /** Whether the current consumer has joined its group: one that crashes before that cannot work at all. */
+  private joined = false;
+  /** The consumer being replaced by a new one, until that one runs. */
+  private replacing: Promise<void> | undefined;
   private readonly out = new Outputs(OUTPUT_LIMIT);
   private readonly lock = new Mutex();
   /** Units by partition number, resolved once the checkpoints of the assignment are loaded. */
@@ -92,17 +97,7 @@ export class StageRunner {
     private readonly deps: RunnerDeps,
     readonly stage: Stage,
   ) {
-    const c = deps.config.consumer;
-    this.consumer = deps.kafka.consumer({
-      groupId: deps.groupId,
-      partitionAssigners: [coPartitionedAssigner],
-      sessionTimeout: c.sessionTimeoutMs,
-      heartbeatInterval: c.heartbeatIntervalMs,
-      rebalanceTimeout: c.rebalanceTimeoutMs,
-      maxBytesPerPartition: c.maxBytesPerPartition,
-      maxBytes: c.maxBytes,
-      maxWaitTimeInMs: c.maxWaitMs,
-    });
+    this.consumer = this.newConsumer();
     const { name } = stage;
     deps.metrics.onScrape(() => {
       for (const unit of this.ready.values()) {
@@ -123,31 +118,76 @@ export class StageRunner {
     return undefined;
   }
 
-  async start(): Promise<void> {
-    const { consumer } = this;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.assigned(e.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.healthy = false;
-      this.lastError = String(e.payload.error);
-      this.deps.log.error({ stage: this.stage.name, err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) this.deps.onFatal?.(e.payload.error);
+  private newConsumer(): Consumer {
+    const c = this.deps.config.consumer;
+    const consumer = this.deps.kafka.consumer({
+      groupId: this.deps.groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      sessionTimeout: c.sessionTimeoutMs,
+      heartbeatInterval: c.heartbeatIntervalMs,
+      rebalanceTimeout: c.rebalanceTimeoutMs,
+      maxBytesPerPartition: c.maxBytesPerPartition,
+      maxBytes: c.maxBytes,
+      maxWaitTimeInMs: c.maxWaitMs,
     });
-    consumer.on(consumer.events.STOP, () => (this.healthy = false));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.stage.inputs], fromBeginning: true });
-    await consumer.run({
+    // A replaced consumer may still report while it leaves; only the current one counts.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => consumer === this.consumer && this.assigned(e.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (e) => consumer === this.consumer && this.crashed(e.payload.error, e.payload.restart));
+    consumer.on(consumer.events.STOP, () => consumer === this.consumer && (this.healthy = false));
+    return consumer;
+  }
+
+  async start(): Promise<void> {
+    await this.run();
+    const every = Math.max(50, Math.min(1_000, this.deps.config.checkpoint.intervalMs / 2));
+    this.timer = setInterval(() => void this.checkpointDue(false), every);
+  }
+
+  private async run(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.stage.inputs], fromBeginning: true });
+    await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.batch(payload),
     });
-    const every = Math.max(50, Math.min(1_000, this.deps.config.checkpoint.intervalMs / 2));
-    this.timer = setInterval(() => void this.checkpointDue(false), every);
+  }
+
+  private crashed(err: Error, restart: boolean): void {
+    this.healthy = false;
+    this.lastError = String(err);
+    this.deps.log.error({ stage: this.stage.name, err, restart }, 'consumer crashed');
+    if (restart || this.stopping) return;
+    // kafkajs gives up on some errors of a broker going away (no group coordinator while it shuts down); a consumer
+    // that worked before starts over. One that never joined has a problem no retry fixes (settings, access).
+    if (this.joined) this.replaceConsumer();
+    else this.deps.onFatal?.(err);
+  }
+
+  /** Leaves the group and joins it again as a new member: every partition restarts from its checkpoint. */
+  private replaceConsumer(): void {
+    if (this.replacing || this.stopping) return;
+    const old = this.consumer;
+    this.consumer = this.newConsumer();
+    this.healthy = false;
+    this.joined = false;
+    this.replacing = (async () => {
+      await old.disconnect();
+      await this.run();
+    })()
+      .catch((err: Error) => {
+        this.lastError = String(err);
+        this.deps.log.error({ stage: this.stage.name, err }, 'could not join the group again');
+        this.deps.onFatal?.(err);
+      })
+      .finally(() => (this.replacing = undefined));
   }
 
   /** A new generation: every assigned partition restarts from its checkpoint, whoever processed it last. */
   private assigned(assignment: IMemberAssignment): void {
     this.healthy = true;
+    this.joined = true;
     const generation = ++this.generation;
     const partitions = [...new Set(this.stage.inputs.flatMap((t) => assignment[t] ?? []))].sort((a, b) => a - b);
     for (const unit of this.ready.values()) this.forgetMetrics(unit);
@@ -359,9 +399,10 @@ export class StageRunner {
   /** Graceful stop: no new batches, a final checkpoint and commit of everything applied, then leave the group. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    const assigned = this.stage.inputs.map((topic) => ({ topic }));
-    this.consumer.pause(assigned);
     this.stopping = true;
+    await this.replacing;
+    // A crashed consumer has nothing to pause (kafkajs refuses to).
+    if (this.healthy) this.consumer.pause(this.stage.inputs.map((topic) => ({ topic })));
     await this.checkpointing;
     await this.checkpointDue(true);
     await this.consumer.disconnect();
