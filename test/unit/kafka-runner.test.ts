@@ -107,6 +107,70 @@ function harness(saved?: Checkpoint) {
 }
 
 describe('stage runner', () => {
+  it('applies the next batch while the previous outputs await their acknowledgement, and sends one batch at a time', async () => {
+    const h = harness();
+    await h.runner.start();
+    h.consumers[0]!.join([0]);
+    await h.settle();
+    await h.batch(0, ['a', 'b']);
+    const second = h.batch(2, ['c']);
+    await h.settle();
+    // The second batch is applied, but its outputs wait for the first ones' acknowledgement.
+    expect(h.handled).toEqual(['a', 'b', 'c']);
+    expect(h.sent()).toEqual([['a', 'b']]);
+    expect(h.runner.acknowledged).toBe(0);
+    h.sends[0]!.ack();
+    await second;
+    expect(h.sent()).toEqual([['a', 'b'], ['c']]);
+    expect(h.runner.acknowledged).toBe(2);
+    h.sends[1]!.ack();
+    await h.runner.stop();
+    expect(h.runner.acknowledged).toBe(3);
+  });
+
+  it('checkpoints only once every output sent is acknowledged', async () => {
+    const h = harness();
+    await h.runner.start();
+    h.consumers[0]!.join([0]);
+    await h.settle();
+    await h.batch(0, ['a']);
+    const stopped = h.runner.stop();
+    await h.settle();
+    expect(h.written).toEqual([]);
+    h.sends[0]!.ack();
+    await stopped;
+    expect(h.written.map((w) => [w.key, JSON.parse(w.body).offsets, JSON.parse(w.body).snapshot])).toEqual([[KEY, { [TOPIC]: '1' }, ['a']]]);
+    expect(h.consumers[0]!.commits).toEqual([[{ topic: TOPIC, partition: 0, offset: '1' }]]);
+  });
+
+  it('after a failed send, drops the state applied since the checkpoint, sends nothing after it, and starts over from the checkpoint', async () => {
+    const h = harness({ offsets: { [TOPIC]: '1' }, snapshot: ['a'], takenAt: 0 });
+    await h.runner.start();
+    h.consumers[0]!.join([0]);
+    await h.settle();
+    await h.batch(1, ['b']);
+    const second = h.batch(2, ['c']);
+    await h.settle();
+    expect(h.handled).toEqual(['b', 'c']);
+    h.sends[0]!.fail(new Error('broker gone'));
+    await second;
+    // 'c' was applied after the lost 'b': sending it would leave a gap in the partition's outputs.
+    expect(h.sent()).toEqual([['b']]);
+    expect(h.runner.lastError).toBe('Error: broker gone');
+    await h.settle();
+    expect(h.consumers).toHaveLength(2);
+    expect(h.consumers[0]!.disconnected).toBe(true);
+    // The new member gets the partition and replays from the checkpoint; nothing of 'b' or 'c' was checkpointed.
+    h.consumers[1]!.join([0]);
+    await h.settle();
+    await h.batch(1, ['b', 'c']);
+    h.sends[1]!.ack();
+    await h.runner.stop();
+    expect(h.sent()).toEqual([['b'], ['b', 'c']]);
+    expect(h.written.map((w) => JSON.parse(w.body).snapshot)).toEqual([['a', 'b', 'c']]);
+    expect(h.fatal).toEqual([]);
+  });
+
   it('replaces a consumer kafkajs gives up on after it joined, and reports one that never joined as fatal', async () => {
     const h = harness();
     await h.runner.start();

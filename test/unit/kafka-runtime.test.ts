@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AssignerProtocol, type Cluster, type Logger, type Producer } from 'kafkajs';
+import { AssignerProtocol, type Cluster, type Logger } from 'kafkajs';
 import { coPartitionedAssigner } from '../../src/adapters/kafka/assigner.js';
 import { Mutex } from '../../src/adapters/kafka/mutex.js';
 import { BUNDLE_SEAL_BYTES, decodeBundle, type Observation } from '../../src/adapters/kafka/repartition.js';
@@ -30,20 +30,19 @@ describe('co-partitioned assigner', () => {
 });
 
 describe('output buffer', () => {
-  it('groups outputs by topic, reports when full, and empties on flush', async () => {
-    const sent: unknown[] = [];
-    const producer = { sendBatch: async (b: unknown) => void sent.push(b) } as unknown as Producer;
+  it('groups outputs by topic, reports when full, and empties when taken', () => {
     const out = new Outputs({ messages: 3, bytes: 1_000 });
     out.push('a', { key: 'k', value: 'x' });
     out.push('b', { key: 'k', value: 'y' });
     expect(out.full).toBe(false);
     out.push('a', { key: 'k', value: 'z' });
     expect(out.full).toBe(true);
-    await out.flush(producer);
-    expect(sent).toEqual([{ acks: -1, topicMessages: [{ topic: 'a', messages: [{ key: 'k', value: 'x' }, { key: 'k', value: 'z' }] }, { topic: 'b', messages: [{ key: 'k', value: 'y' }] }] }]);
+    expect(out.take()).toEqual([
+      { topic: 'a', messages: [{ key: 'k', value: 'x' }, { key: 'k', value: 'z' }] },
+      { topic: 'b', messages: [{ key: 'k', value: 'y' }] },
+    ]);
     expect(out.full).toBe(false);
-    await out.flush(producer);
-    expect(sent).toHaveLength(1);
+    expect(out.take()).toEqual([]);
     out.push('a', { key: 'k', value: 'v'.repeat(1_000) });
     expect(out.full).toBe(true);
   });

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, IMemberAssignment, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IMemberAssignment, Kafka, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { coPartitionedAssigner } from './assigner.js';
@@ -62,14 +62,16 @@ const OUTPUT_LIMIT = { messages: 5_000, bytes: 4 * 1024 * 1024 };
 /**
  * Runs one stage as a consumer group member. Consumption is at-least-once with manual offsets:
  *
- *  1. a batch is applied to the partition's task and its outputs are sent and acknowledged;
- *  2. every `checkpoint.intervalMs` (longer for states slow to save) the task's snapshot and input offsets are written
- *     to the checkpoint topic;
+ *  1. a batch is applied to the partition's task and its outputs are sent; the next batch is applied while they wait
+ *     for their acknowledgement, and sent only after it (one send in flight keeps every partition's outputs in order);
+ *  2. every `checkpoint.intervalMs` (longer for states slow to save), once every output sent is acknowledged, the
+ *     task's snapshot and input offsets are written to the checkpoint topic;
  *  3. only then are those offsets committed, so a commit never runs ahead of a checkpoint.
  *
  * On every assignment the state of each assigned partition is restored from its checkpoint and messages before the
  * checkpoint's offsets are skipped (or sought back to), so a replay reproduces the same outputs with the same ids.
- * A consumer kafkajs gives up on makes the runner join its group again as a new member.
+ * A send that fails for good, or a consumer kafkajs gives up on, makes the runner join its group again as a new
+ * member: the state applied since the checkpoints is dropped and replayed, never checkpointed past a lost output.
  */
 export class StageRunner {
   private consumer: Consumer;
@@ -77,6 +79,8 @@ export class StageRunner {
   private joined = false;
   /** The consumer being replaced by a new one, until that one runs. */
   private replacing: Promise<void> | undefined;
+  /** The send in flight; it never rejects (a failure replaces the consumer instead). */
+  private sending: Promise<void> = Promise.resolve();
   private readonly out = new Outputs(OUTPUT_LIMIT);
   private readonly lock = new Mutex();
   /** Units by partition number, resolved once the checkpoints of the assignment are loaded. */
@@ -184,15 +188,20 @@ export class StageRunner {
       .finally(() => (this.replacing = undefined));
   }
 
+  /** Drops every partition's state: batches still running for them find nothing to apply to or send. */
+  private forgetUnits(): number {
+    for (const unit of this.ready.values()) this.forgetMetrics(unit);
+    this.units = new Map();
+    this.ready.clear();
+    return ++this.generation;
+  }
+
   /** A new generation: every assigned partition restarts from its checkpoint, whoever processed it last. */
   private assigned(assignment: IMemberAssignment): void {
     this.healthy = true;
     this.joined = true;
-    const generation = ++this.generation;
+    const generation = this.forgetUnits();
     const partitions = [...new Set(this.stage.inputs.flatMap((t) => assignment[t] ?? []))].sort((a, b) => a - b);
-    for (const unit of this.ready.values()) this.forgetMetrics(unit);
-    this.units = new Map();
-    this.ready.clear();
     // Pauses for alignment belong to the previous generation's units.
     this.consumer.resume(this.stage.inputs.map((topic) => ({ topic })));
     const loading = Promise.all([this.deps.checkpoints.load(partitions.map((p) => this.key(p))), this.logEnds()]);
@@ -256,8 +265,10 @@ export class StageRunner {
         this.deps.log.warn({ stage: this.stage.name, topic, partition: batch.partition, from: first, to: String(resumeAt) }, 'seeking back to the checkpoint');
         return;
       }
+      const current = () => this.units.get(batch.partition) === pending;
       let last: string | undefined;
       let handled = 0;
+      let unsent = 0;
       const limit = this.aheadLimit(unit);
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
@@ -278,15 +289,17 @@ export class StageRunner {
           unit.next.set(topic, offset + 1n);
           unit.applied++;
           handled++;
+          unsent++;
         }
         last = message.offset;
         if (this.out.full) {
-          await this.out.flush(this.deps.producer);
+          await this.send(unsent, current);
+          unsent = 0;
           resolveOffset(message.offset);
           await heartbeat();
         }
       }
-      await this.out.flush(this.deps.producer);
+      await this.send(unsent, current);
       if (last !== undefined) resolveOffset(last);
       const next = unit.next.get(topic);
       if (next !== undefined) {
@@ -295,11 +308,36 @@ export class StageRunner {
         this.deps.metrics.lag.set({ stage: this.stage.name, topic, partition: batch.partition }, lag);
       }
       if (handled > 0) this.updateStateSize(unit);
-      this.acknowledged += handled;
-      this.lastBatchAt = performance.now();
       this.realign();
       await heartbeat();
     });
+  }
+
+  /**
+   * Takes the outputs of `applied` messages and sends them once the send before is acknowledged, without waiting for
+   * their own acknowledgement. They are dropped if their partition's state was dropped meanwhile (`current` is false):
+   * it is replayed from the checkpoint, and sending them after a lost send would put that partition's outputs out of
+   * order.
+   */
+  private async send(applied: number, current: () => boolean): Promise<void> {
+    const topicMessages = this.out.take();
+    await this.sending;
+    if (!current()) return;
+    this.sending = this.transmit(topicMessages, applied);
+  }
+
+  private async transmit(topicMessages: TopicMessages[], applied: number): Promise<void> {
+    try {
+      if (topicMessages.length > 0) await this.deps.producer.sendBatch({ topicMessages, acks: -1 });
+      this.acknowledged += applied;
+      this.lastBatchAt = performance.now();
+    } catch (err) {
+      // The producer retried already. State applied past these outputs must never be checkpointed.
+      this.lastError = String(err);
+      this.deps.log.error({ stage: this.stage.name, err }, 'sending outputs failed; starting over from the checkpoints');
+      this.forgetUnits();
+      this.replaceConsumer();
+    }
   }
 
   /** Event time a partition may reach before it is paused: the slowest other partition with a backlog, plus slack. */
@@ -356,6 +394,8 @@ export class StageRunner {
       for (const unit of due) {
         const started = performance.now();
         const captured = await this.lock.run(async () => {
+          // The state includes every message applied: all their outputs must be acknowledged first.
+          await this.sending;
           if (this.ready.get(unit.partition) !== unit) return undefined;
           const offsets = Object.fromEntries([...unit.next].map(([t, o]) => [t, String(o)]));
           return { applied: unit.applied, cp: { offsets, snapshot: unit.task.snapshot(), takenAt: Date.now() } };

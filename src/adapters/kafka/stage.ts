@@ -1,4 +1,4 @@
-import type { KafkaMessage, Message, Producer, TopicMessages } from 'kafkajs';
+import type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { BUNDLE_SEAL_BYTES, BundleWriter, type Observation } from './repartition.js';
 
@@ -92,11 +92,6 @@ export class Outputs {
     this.bytes = 0;
     this.sealDue = false;
     return topicMessages;
-  }
-
-  async flush(producer: Producer): Promise<void> {
-    const topicMessages = this.take();
-    if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
   }
 
   private messagesOf(topic: string): Message[] {
