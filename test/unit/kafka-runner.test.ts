@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { pino } from 'pino';
 import type { Checkpoint, CheckpointStore } from '../../src/adapters/kafka/checkpoint.js';
@@ -49,7 +49,7 @@ interface PendingSend {
   fail(err: Error): void;
 }
 
-function harness(saved?: Checkpoint) {
+function harness(saved?: Checkpoint, o: { intervalMs?: number; writeMs?: () => number } = {}) {
   const consumers: FakeConsumer[] = [];
   const sends: PendingSend[] = [];
   const written: Array<{ key: string; body: string }> = [];
@@ -68,9 +68,9 @@ function harness(saved?: Checkpoint) {
   } as unknown as Producer;
   const checkpoints = {
     load: async (keys: string[]) => new Map(saved && keys.includes(KEY) ? [[KEY, saved]] : []),
-    write: async (key: string, cp: Checkpoint) => {
-      written.push({ key, body: JSON.stringify(cp) });
-      return JSON.stringify(cp).length;
+    write: async (key: string, body: Buffer) => {
+      await new Promise((r) => setTimeout(r, o.writeMs?.() ?? 0));
+      written.push({ key, body: body.toString() });
     },
   } as unknown as CheckpointStore;
   /** Each message becomes one output on topic `out`, and the state is the list of values applied. */
@@ -92,7 +92,7 @@ function harness(saved?: Checkpoint) {
       };
     },
   };
-  const config = resolveKafkaConfig({ brokers: ['h:1'], checkpoint: { intervalMs: 3_600_000 } });
+  const config = resolveKafkaConfig({ brokers: ['h:1'], checkpoint: { intervalMs: o.intervalMs ?? 3_600_000 } });
   const runner = new StageRunner({ kafka, producer, checkpoints, config, metrics: new PipelineMetrics(), log: pino({ level: 'silent' }), groupId: 'g', onFatal: (e) => void fatal.push(e) }, stage);
   const settle = () => new Promise((r) => setTimeout(r, 0));
   /** Hands a batch of `values` at `first`.. to the current consumer's eachBatch; resolves when the runner returns. */
@@ -141,6 +141,22 @@ describe('stage runner', () => {
     await stopped;
     expect(h.written.map((w) => [w.key, JSON.parse(w.body).offsets, JSON.parse(w.body).snapshot])).toEqual([[KEY, { [TOPIC]: '1' }, ['a']]]);
     expect(h.consumers[0]!.commits).toEqual([[{ topic: TOPIC, partition: 0, offset: '1' }]]);
+  });
+
+  it('does not space checkpoints out after one that was slow only because the broker was', async () => {
+    const delays = [1_500, 0];
+    const h = harness(undefined, { intervalMs: 50, writeMs: () => delays.shift() ?? 0 });
+    await h.runner.start();
+    h.consumers[0]!.join([0]);
+    await h.settle();
+    await h.batch(0, ['a']);
+    h.sends[0]!.ack();
+    await vi.waitFor(() => expect(h.written).toHaveLength(1), { timeout: 5_000 });
+    await h.batch(1, ['b']);
+    h.sends[1]!.ack();
+    // Spacing by the whole write (1.5 s × 20) would put the next checkpoint 30 s out.
+    await vi.waitFor(() => expect(h.written).toHaveLength(2), { timeout: 5_000 });
+    await h.runner.stop();
   });
 
   it('after a failed send, drops the state applied since the checkpoint, sends nothing after it, and starts over from the checkpoint', async () => {
