@@ -65,8 +65,9 @@ const OUTPUT_LIMIT = { messages: 5_000, bytes: 4 * 1024 * 1024 };
 /**
  * Runs one stage as a consumer group member. Consumption is at-least-once with manual offsets:
  *
- *  1. a batch is applied to the partition's task and its outputs are sent; the next batch is applied while they wait
- *     for their acknowledgement, and sent only after it (one send in flight keeps every partition's outputs in order);
+ *  1. a batch is applied to the partition's task and its outputs are sent; while a send awaits its acknowledgement,
+ *     the next batches are applied and their outputs gather for the next send (one send in flight keeps every
+ *     partition's outputs in order, and a busy broker gets fewer, larger requests);
  *  2. every `checkpoint.intervalMs` (longer for states slow to save), once every output sent is acknowledged, the
  *     task's snapshot and input offsets are written to the checkpoint topic;
  *  3. only then are those offsets committed, so a commit never runs ahead of a checkpoint.
@@ -82,8 +83,10 @@ export class StageRunner {
   private joined = false;
   /** The consumer being replaced by a new one, until that one runs. */
   private replacing: Promise<void> | undefined;
-  /** The send in flight; it never rejects (a failure replaces the consumer instead). */
-  private sending: Promise<void> = Promise.resolve();
+  /** The send in flight, if any; it never rejects (a failure replaces the consumer instead). */
+  private inFlight: Promise<void> | undefined;
+  /** Messages applied whose outputs are in `out`, waiting for the next send. */
+  private waiting = 0;
   private readonly out = new Outputs(OUTPUT_LIMIT);
   private readonly lock = new Mutex();
   /** Units by partition number, resolved once the checkpoints of the assignment are loaded. */
@@ -191,11 +194,12 @@ export class StageRunner {
       .finally(() => (this.replacing = undefined));
   }
 
-  /** Drops every partition's state: batches still running for them find nothing to apply to or send. */
+  /** Drops every partition's state and its unsent outputs: batches still running for them send nothing more. */
   private forgetUnits(): number {
     for (const unit of this.ready.values()) this.forgetMetrics(unit);
     this.units = new Map();
     this.ready.clear();
+    this.discardOutputs();
     return ++this.generation;
   }
 
@@ -271,7 +275,6 @@ export class StageRunner {
       const current = () => this.units.get(batch.partition) === pending;
       let last: string | undefined;
       let handled = 0;
-      let unsent = 0;
       const limit = this.aheadLimit(unit);
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
@@ -292,17 +295,21 @@ export class StageRunner {
           unit.next.set(topic, offset + 1n);
           unit.applied++;
           handled++;
-          unsent++;
+          this.waiting++;
         }
         last = message.offset;
         if (this.out.full) {
-          await this.send(unsent, current);
-          unsent = 0;
+          // Bounded memory: the buffer goes out as soon as the send in flight is acknowledged.
+          await this.inFlight;
+          if (!current()) return this.discardOutputs();
+          this.sendIfIdle();
           resolveOffset(message.offset);
           await heartbeat();
         }
       }
-      await this.send(unsent, current);
+      // The state was dropped while this batch waited: it is replayed from the checkpoint.
+      if (!current()) return this.discardOutputs();
+      this.sendIfIdle();
       if (last !== undefined) resolveOffset(last);
       const next = unit.next.get(topic);
       if (next !== undefined) {
@@ -316,17 +323,16 @@ export class StageRunner {
     });
   }
 
-  /**
-   * Takes the outputs of `applied` messages and sends them once the send before is acknowledged, without waiting for
-   * their own acknowledgement. They are dropped if their partition's state was dropped meanwhile (`current` is false):
-   * it is replayed from the checkpoint, and sending them after a lost send would put that partition's outputs out of
-   * order.
-   */
-  private async send(applied: number, current: () => boolean): Promise<void> {
+  /** Sends what gathered in `out`, unless a send is in flight: what gathers meanwhile goes once that one is acknowledged. */
+  private sendIfIdle(): void {
+    if (this.inFlight || this.waiting === 0) return;
     const topicMessages = this.out.take();
-    await this.sending;
-    if (!current()) return;
-    this.sending = this.transmit(topicMessages, applied);
+    const applied = this.waiting;
+    this.waiting = 0;
+    this.inFlight = this.transmit(topicMessages, applied).then(() => {
+      this.inFlight = undefined;
+      this.sendIfIdle();
+    });
   }
 
   private async transmit(topicMessages: TopicMessages[], applied: number): Promise<void> {
@@ -335,12 +341,23 @@ export class StageRunner {
       this.acknowledged += applied;
       this.lastBatchAt = performance.now();
     } catch (err) {
-      // The producer retried already. State applied past these outputs must never be checkpointed.
+      // The producer retried already. State applied past these outputs must never be checkpointed, and outputs
+      // applied after them must not follow them out: the gap would be invisible to fanout's position dedupe.
       this.lastError = String(err);
       this.deps.log.error({ stage: this.stage.name, err }, 'sending outputs failed; starting over from the checkpoints');
       this.forgetUnits();
       this.replaceConsumer();
     }
+  }
+
+  private discardOutputs(): void {
+    this.out.take();
+    this.waiting = 0;
+  }
+
+  /** Until every output of every message applied is acknowledged (or dropped with its state). */
+  private async drained(): Promise<void> {
+    for (this.sendIfIdle(); this.inFlight; this.sendIfIdle()) await this.inFlight;
   }
 
   /** Event time a partition may reach before it is paused: the slowest other partition with a backlog, plus slack. */
@@ -397,7 +414,7 @@ export class StageRunner {
       for (const unit of due) {
         const captured = await this.lock.run(async () => {
           // The state includes every message applied: all their outputs must be acknowledged first.
-          await this.sending;
+          await this.drained();
           if (this.ready.get(unit.partition) !== unit) return undefined;
           const started = performance.now();
           const offsets = Object.fromEntries([...unit.next].map(([t, o]) => [t, String(o)]));
@@ -449,6 +466,8 @@ export class StageRunner {
     // A crashed consumer has nothing to pause (kafkajs refuses to).
     if (this.healthy) this.consumer.pause(this.stage.inputs.map((topic) => ({ topic })));
     await this.checkpointing;
+    // Outputs of everything applied go out, checkpointed or not, before the producer may be disconnected.
+    await this.lock.run(() => this.drained());
     await this.checkpointDue(true);
     await this.consumer.disconnect();
   }
