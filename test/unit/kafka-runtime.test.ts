@@ -46,6 +46,19 @@ describe('output buffer', () => {
     out.push('a', { key: 'k', value: 'v'.repeat(1_000) });
     expect(out.full).toBe(true);
   });
+
+  it('is full once one topic holds a record batch worth of bytes, however far below the total bound', () => {
+    const out = new Outputs({ messages: 1e6, bytes: 1e9 });
+    // Dead letters of one account's junk share a key, so one partition and one record batch: 1 MiB at most.
+    const letter = 'é'.repeat(8 * 1024);
+    let sent = 0;
+    while (!out.full) {
+      out.push('dead-letter', { key: 'acc', value: letter });
+      sent += Buffer.byteLength(letter);
+    }
+    expect(sent).toBeLessThan(1024 * 1024);
+    expect(sent).toBeGreaterThan(512 * 1024);
+  });
 });
 
 describe('output buffer bundles', () => {
