@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CompressionTypes } from 'kafkajs';
-import { CheckpointStore } from '../../src/adapters/kafka/checkpoint.js';
+import { CheckpointStore, encodeCheckpoint } from '../../src/adapters/kafka/checkpoint.js';
 import { kafkaBrokers } from '../support/kafka.js';
 import { client, createTopics, testConfig, uniquePrefix } from '../support/kafka-pipeline.js';
 
@@ -15,9 +15,10 @@ describe('checkpoint store', () => {
       // Incompressible-ish content, 3 MB: 48 chunks of 64 KB, spread over several produce requests.
       const big = { ids: Array.from({ length: 60_000 }, (_, i) => `${i}-${Math.random().toString(36).slice(2)}`) };
       const store = new CheckpointStore(kafka, producer, topics.checkpoints, 64 * 1024);
-      const bytes = await store.write('detect:events:0', { offsets: { events: '1000' }, snapshot: big, takenAt: 1 });
-      expect(bytes).toBeGreaterThan(1024 * 1024);
-      await store.write('detect:events:1', { offsets: { events: '5' }, snapshot: { small: true }, takenAt: 2 });
+      const body = encodeCheckpoint({ offsets: { events: '1000' }, snapshot: big, takenAt: 1 });
+      expect(body.length).toBeGreaterThan(1024 * 1024);
+      await store.write('detect:events:0', body);
+      await store.write('detect:events:1', encodeCheckpoint({ offsets: { events: '5' }, snapshot: { small: true }, takenAt: 2 }));
 
       const fresh = new CheckpointStore(kafka, producer, topics.checkpoints, 64 * 1024);
       const loaded = await fresh.load(['detect:events:0', 'detect:events:1', 'detect:events:2']);
@@ -25,7 +26,7 @@ describe('checkpoint store', () => {
       expect(loaded.get('detect:events:0')).toEqual({ offsets: { events: '1000' }, snapshot: big, takenAt: 1 });
 
       // A newer checkpoint replaces it (and goes to the other slot)...
-      await fresh.write('detect:events:0', { offsets: { events: '2000' }, snapshot: { newer: true }, takenAt: 3 });
+      await fresh.write('detect:events:0', encodeCheckpoint({ offsets: { events: '2000' }, snapshot: { newer: true }, takenAt: 3 }));
       // ...and a crash after some chunks of the next one, before its manifest, leaves that checkpoint in force.
       await producer.send({
         topic: topics.checkpoints,

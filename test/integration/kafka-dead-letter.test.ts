@@ -8,6 +8,7 @@ import type { DeadLetter, Strike, Transition } from '../../src/contract/outputs.
 import { HEADER } from '../../src/adapters/kafka/codec.js';
 import { exportTopic } from '../../src/adapters/kafka/export.js';
 import { readToEnd } from '../../src/adapters/kafka/reader.js';
+import { BundleWriter, type Observation } from '../../src/adapters/kafka/repartition.js';
 import type { AccountState } from '../../src/adapters/kafka/stages/enforce.js';
 import type { Worker } from '../../src/adapters/kafka/worker.js';
 import type { KafkaConfig } from '../../src/adapters/kafka/config.js';
@@ -20,6 +21,12 @@ const T0 = Date.parse('2026-11-02T09:00:00Z');
 
 function event(i: number, accountId: string, seconds: number): string {
   return requestLine(accountId, i, T0 + seconds * 1000);
+}
+
+function bundle(...observations: Observation[]): Buffer {
+  const w = new BundleWriter();
+  for (const o of observations) w.add(o);
+  return w.seal();
 }
 
 const command = (commandId: string, kind: string, accountId: string) =>
@@ -57,12 +64,18 @@ describe('Kafka pipeline sets bad input aside and keeps flowing', () => {
     // An hour behind the burst: beyond the 5 minute allowed lateness.
     const late = { key, value: event(99, key, -3_600) };
     await producer.send({ topic: topics.events, messages: [...bad, ...burst, late] });
+    const observation = (field: string, offset: bigint): Observation => ({ field, key: 'd-1', partition: 0, offset, event: Buffer.from(event(1, 'acc-x', 0)) });
+    const whole = bundle(observation('deviceId', 1n));
+    const body = whole.subarray(whole.indexOf('\n') + 1);
+    // One key, so one partition: the valid bundle after the damaged ones proves the partition kept flowing.
     await producer.send({
       topic: topics.repartition,
       messages: [
         { key: 'd-1', value: event(1, 'acc-x', 0) },
-        { key: 'd-1', value: event(2, 'acc-x', 0), headers: { [HEADER.field]: 'shoeSize@0:1' } },
-        { key: 'd-1', value: event(3, 'acc-x', 0), headers: { [HEADER.field]: 'deviceId@-1:NaN' } },
+        { key: 'd-1', value: whole.subarray(0, whole.length - 10) },
+        { key: 'd-1', value: Buffer.concat([Buffer.from('fairuse-repartition/1 2\n'), body]) },
+        { key: 'd-1', value: Buffer.concat([Buffer.from('fairuse-repartition/7 1\n'), body]) },
+        { key: 'd-1', value: bundle(observation('shoeSize', 2n), observation('deviceId', 2n)) },
       ],
     });
     await producer.send({
@@ -133,13 +146,18 @@ describe('Kafka pipeline sets bad input aside and keeps flowing', () => {
     expect(strikes.map((s) => `${s.ruleId} ${s.accountId}`)).toContain('scraping-burst-velocity acc-dl');
   });
 
-  it('dead-letters repartitioned events without valid origin headers', () => {
+  it('dead-letters damaged repartition bundles whole, and observations of fields no rule groups by alone', () => {
     const fanout = of(`${topics.repartition}/`);
     expect(fanout.map((l) => [l.body.reason, l.body.detail])).toEqual([
-      ['schema', 'missing or malformed repartition headers'],
+      ['schema', 'malformed repartition bundle: expected "fairuse-repartition/1 <count>" on the first line'],
+      ['schema', 'malformed repartition bundle: observation 1 of 1: truncated, 10 bytes missing'],
+      ['schema', 'malformed repartition bundle: declares 2 observations but holds 1'],
+      ['schema', 'malformed repartition bundle: version 7, this fanout reads version 1'],
       ['schema', 'no shared rule groups by "shoeSize"'],
-      ['schema', 'missing or malformed repartition headers'],
     ]);
+    // A damaged bundle is quoted as it was; an observation set aside alone is quoted as its event.
+    expect(fanout[0]!.body.raw).toBe(event(1, 'acc-x', 0));
+    expect(fanout[4]!.body.raw).toBe(event(1, 'acc-x', 0));
   });
 
   it('dead-letters malformed and refused support commands with the reason, and applies the valid one', async () => {

@@ -22,6 +22,11 @@ interface Manifest {
 
 const CHUNK_ID = 'fairuse-checkpoint';
 
+/** A checkpoint as the store writes it: JSON. */
+export function encodeCheckpoint(cp: Checkpoint): Buffer {
+  return Buffer.from(JSON.stringify(cp));
+}
+
 /**
  * Checkpoints in a compacted topic. A snapshot is JSON split into chunks written under `<key>#<slot>#<i>`, then a
  * manifest under `<key>` naming the slot. Writes alternate between two slots, so a crash half-way through writing
@@ -37,8 +42,8 @@ export class CheckpointStore {
     private readonly chunkBytes: number,
   ) {}
 
-  async write(key: string, cp: Checkpoint): Promise<number> {
-    const body = Buffer.from(JSON.stringify(cp));
+  /** Writes an encoded checkpoint (`encodeCheckpoint`) as the latest of `key`. */
+  async write(key: string, body: Buffer): Promise<void> {
     const slot: 0 | 1 = this.slots.get(key) === 0 ? 1 : 0;
     const id = randomUUID();
     const chunks: Message[] = [];
@@ -53,7 +58,6 @@ export class CheckpointStore {
     const manifest: Manifest = { id, slot, chunks: chunks.length, bytes: body.length };
     await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key, value: JSON.stringify(manifest) }] });
     this.slots.set(key, slot);
-    return body.length;
   }
 
   /** The latest checkpoint of each key that has one. */

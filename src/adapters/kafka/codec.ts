@@ -11,12 +11,6 @@ export const HEADER = {
   reason: 'fairuse-dead-letter-reason',
   detail: 'fairuse-dead-letter-detail',
   source: 'fairuse-source',
-  /**
-   * Repartition: which event field the key is, and where detect read the event (so a replay of the same event is
-   * recognised by position): `<field>@<source partition>:<source offset>`. One header, not three: kafkajs encodes
-   * each header separately, and they cost the repartition a third of its throughput.
-   */
-  field: 'fairuse-field',
 } as const;
 
 /** Header details are for humans scanning a topic; the body keeps the full text. */
@@ -68,7 +62,7 @@ export function recordMessage(key: string, id: string, record: unknown): Message
   return { key, value: JSON.stringify(record), headers: { [HEADER.id]: id } };
 }
 
-export function deadLetterMessage(key: Buffer | null, letter: DeadLetter): Message {
+export function deadLetterMessage(key: Buffer | string | null, letter: DeadLetter): Message {
   return {
     key,
     value: JSON.stringify(letter),
@@ -78,28 +72,6 @@ export function deadLetterMessage(key: Buffer | null, letter: DeadLetter): Messa
       ...(letter.source ? { [HEADER.source]: letter.source } : {}),
     },
   };
-}
-
-export interface RepartitionOrigin {
-  field: string;
-  partition: number;
-  offset: bigint;
-}
-
-export function originHeader(origin: RepartitionOrigin): string {
-  return `${origin.field}@${origin.partition}:${origin.offset}`;
-}
-
-export function repartitionMessage(key: string, value: Buffer, origin: RepartitionOrigin): Message {
-  return { key, value, headers: { [HEADER.field]: originHeader(origin) } };
-}
-
-const ORIGIN = /^([A-Za-z]{1,64})@(\d{1,6}):(\d{1,19})$/;
-
-/** The origin header of a repartitioned event; undefined when missing or malformed (not written by detect). */
-export function repartitionOrigin(headers: IHeaders | undefined): RepartitionOrigin | undefined {
-  const m = ORIGIN.exec(header(headers, HEADER.field) ?? '');
-  return m ? { field: m[1]!, partition: Number(m[2]), offset: BigInt(m[3]!) } : undefined;
 }
 
 /** The accountId of an NDJSON line, to key it as the contract says; undefined when the line is not such JSON. */

@@ -1,8 +1,8 @@
-import type { Consumer, EachBatchPayload, IMemberAssignment, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IMemberAssignment, Kafka, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuleSet } from '../../rules/ruleset.js';
 import { coPartitionedAssigner } from './assigner.js';
-import type { CheckpointStore, Checkpoint } from './checkpoint.js';
+import { encodeCheckpoint, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 import type { KafkaConfig } from './config.js';
 import type { PipelineMetrics } from './metrics.js';
 import { Mutex } from './mutex.js';
@@ -19,7 +19,10 @@ interface Unit {
   applied: number;
   checkpointed: number;
   checkpointAt: number;
-  /** How long the last checkpoint took (ms): checkpoints of large states are spaced out to keep their share small. */
+  /**
+   * How long the last snapshot took to take and encode (ms): checkpoints of large states are spaced out to keep their
+   * share of the event loop small. Waiting for the lock, for acknowledgements or for a slow broker is not counted.
+   */
   checkpointCost: number;
   /** Topics already sought back to the checkpoint once (a second time would loop if the log was truncated). */
   readonly sought: Set<string>;
@@ -39,7 +42,7 @@ export interface RunnerDeps {
   metrics: PipelineMetrics;
   log: Logger;
   groupId: string;
-  /** Called when the consumer crashed for good (kafkajs will not restart it). */
+  /** Called when the consumer crashed for good: it never joined its group, or could not join it again. */
   onFatal?: (err: Error) => void;
 }
 
@@ -62,16 +65,28 @@ const OUTPUT_LIMIT = { messages: 5_000, bytes: 4 * 1024 * 1024 };
 /**
  * Runs one stage as a consumer group member. Consumption is at-least-once with manual offsets:
  *
- *  1. a batch is applied to the partition's task and its outputs are sent and acknowledged;
- *  2. every `checkpoint.intervalMs` (longer for states slow to save) the task's snapshot and input offsets are written
- *     to the checkpoint topic;
+ *  1. a batch is applied to the partition's task and its outputs are sent; while a send awaits its acknowledgement,
+ *     the next batches are applied and their outputs gather for the next send (one send in flight keeps every
+ *     partition's outputs in order, and a busy broker gets fewer, larger requests);
+ *  2. every `checkpoint.intervalMs` (longer for states slow to save), once every output sent is acknowledged, the
+ *     task's snapshot and input offsets are written to the checkpoint topic;
  *  3. only then are those offsets committed, so a commit never runs ahead of a checkpoint.
  *
  * On every assignment the state of each assigned partition is restored from its checkpoint and messages before the
  * checkpoint's offsets are skipped (or sought back to), so a replay reproduces the same outputs with the same ids.
+ * A send that fails for good, or a consumer kafkajs gives up on, makes the runner join its group again as a new
+ * member: the state applied since the checkpoints is dropped and replayed, never checkpointed past a lost output.
  */
 export class StageRunner {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  /** Whether the current consumer has joined its group: one that crashes before that cannot work at all. */
+  private joined = false;
+  /** The consumer being replaced by a new one, until that one runs. */
+  private replacing: Promise<void> | undefined;
+  /** The send in flight, if any; it never rejects (a failure replaces the consumer instead). */
+  private inFlight: Promise<void> | undefined;
+  /** Messages applied whose outputs are in `out`, waiting for the next send. */
+  private waiting = 0;
   private readonly out = new Outputs(OUTPUT_LIMIT);
   private readonly lock = new Mutex();
   /** Units by partition number, resolved once the checkpoints of the assignment are loaded. */
@@ -92,17 +107,7 @@ export class StageRunner {
     private readonly deps: RunnerDeps,
     readonly stage: Stage,
   ) {
-    const c = deps.config.consumer;
-    this.consumer = deps.kafka.consumer({
-      groupId: deps.groupId,
-      partitionAssigners: [coPartitionedAssigner],
-      sessionTimeout: c.sessionTimeoutMs,
-      heartbeatInterval: c.heartbeatIntervalMs,
-      rebalanceTimeout: c.rebalanceTimeoutMs,
-      maxBytesPerPartition: c.maxBytesPerPartition,
-      maxBytes: c.maxBytes,
-      maxWaitTimeInMs: c.maxWaitMs,
-    });
+    this.consumer = this.newConsumer();
     const { name } = stage;
     deps.metrics.onScrape(() => {
       for (const unit of this.ready.values()) {
@@ -123,36 +128,87 @@ export class StageRunner {
     return undefined;
   }
 
-  async start(): Promise<void> {
-    const { consumer } = this;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.assigned(e.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.healthy = false;
-      this.lastError = String(e.payload.error);
-      this.deps.log.error({ stage: this.stage.name, err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) this.deps.onFatal?.(e.payload.error);
+  private newConsumer(): Consumer {
+    const c = this.deps.config.consumer;
+    const consumer = this.deps.kafka.consumer({
+      groupId: this.deps.groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      sessionTimeout: c.sessionTimeoutMs,
+      heartbeatInterval: c.heartbeatIntervalMs,
+      rebalanceTimeout: c.rebalanceTimeoutMs,
+      maxBytesPerPartition: c.maxBytesPerPartition,
+      maxBytes: c.maxBytes,
+      maxWaitTimeInMs: c.maxWaitMs,
     });
-    consumer.on(consumer.events.STOP, () => (this.healthy = false));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.stage.inputs], fromBeginning: true });
-    await consumer.run({
+    // A replaced consumer may still report while it leaves; only the current one counts.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => consumer === this.consumer && this.assigned(e.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (e) => consumer === this.consumer && this.crashed(e.payload.error, e.payload.restart));
+    consumer.on(consumer.events.STOP, () => consumer === this.consumer && (this.healthy = false));
+    return consumer;
+  }
+
+  async start(): Promise<void> {
+    await this.run();
+    const every = Math.max(50, Math.min(1_000, this.deps.config.checkpoint.intervalMs / 2));
+    this.timer = setInterval(() => void this.checkpointDue(false), every);
+  }
+
+  private async run(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.stage.inputs], fromBeginning: true });
+    await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.batch(payload),
     });
-    const every = Math.max(50, Math.min(1_000, this.deps.config.checkpoint.intervalMs / 2));
-    this.timer = setInterval(() => void this.checkpointDue(false), every);
+  }
+
+  private crashed(err: Error, restart: boolean): void {
+    this.healthy = false;
+    this.lastError = String(err);
+    this.deps.log.error({ stage: this.stage.name, err, restart }, 'consumer crashed');
+    if (restart || this.stopping) return;
+    // kafkajs gives up on some errors of a broker going away (no group coordinator while it shuts down); a consumer
+    // that worked before starts over. One that never joined has a problem no retry fixes (settings, access).
+    if (this.joined) this.replaceConsumer();
+    else this.deps.onFatal?.(err);
+  }
+
+  /** Leaves the group and joins it again as a new member: every partition restarts from its checkpoint. */
+  private replaceConsumer(): void {
+    if (this.replacing || this.stopping) return;
+    const old = this.consumer;
+    this.consumer = this.newConsumer();
+    this.healthy = false;
+    this.joined = false;
+    this.replacing = (async () => {
+      await old.disconnect();
+      await this.run();
+    })()
+      .catch((err: Error) => {
+        this.lastError = String(err);
+        this.deps.log.error({ stage: this.stage.name, err }, 'could not join the group again');
+        this.deps.onFatal?.(err);
+      })
+      .finally(() => (this.replacing = undefined));
+  }
+
+  /** Drops every partition's state and its unsent outputs: batches still running for them send nothing more. */
+  private forgetUnits(): number {
+    for (const unit of this.ready.values()) this.forgetMetrics(unit);
+    this.units = new Map();
+    this.ready.clear();
+    this.discardOutputs();
+    return ++this.generation;
   }
 
   /** A new generation: every assigned partition restarts from its checkpoint, whoever processed it last. */
   private assigned(assignment: IMemberAssignment): void {
     this.healthy = true;
-    const generation = ++this.generation;
+    this.joined = true;
+    const generation = this.forgetUnits();
     const partitions = [...new Set(this.stage.inputs.flatMap((t) => assignment[t] ?? []))].sort((a, b) => a - b);
-    for (const unit of this.ready.values()) this.forgetMetrics(unit);
-    this.units = new Map();
-    this.ready.clear();
     // Pauses for alignment belong to the previous generation's units.
     this.consumer.resume(this.stage.inputs.map((topic) => ({ topic })));
     const loading = Promise.all([this.deps.checkpoints.load(partitions.map((p) => this.key(p))), this.logEnds()]);
@@ -216,6 +272,7 @@ export class StageRunner {
         this.deps.log.warn({ stage: this.stage.name, topic, partition: batch.partition, from: first, to: String(resumeAt) }, 'seeking back to the checkpoint');
         return;
       }
+      const current = () => this.units.get(batch.partition) === pending;
       let last: string | undefined;
       let handled = 0;
       const limit = this.aheadLimit(unit);
@@ -238,15 +295,21 @@ export class StageRunner {
           unit.next.set(topic, offset + 1n);
           unit.applied++;
           handled++;
+          this.waiting++;
         }
         last = message.offset;
         if (this.out.full) {
-          await this.out.flush(this.deps.producer);
+          // Bounded memory: the buffer goes out as soon as the send in flight is acknowledged.
+          await this.inFlight;
+          if (!current()) return this.discardOutputs();
+          this.sendIfIdle();
           resolveOffset(message.offset);
           await heartbeat();
         }
       }
-      await this.out.flush(this.deps.producer);
+      // The state was dropped while this batch waited: it is replayed from the checkpoint.
+      if (!current()) return this.discardOutputs();
+      this.sendIfIdle();
       if (last !== undefined) resolveOffset(last);
       const next = unit.next.get(topic);
       if (next !== undefined) {
@@ -255,11 +318,46 @@ export class StageRunner {
         this.deps.metrics.lag.set({ stage: this.stage.name, topic, partition: batch.partition }, lag);
       }
       if (handled > 0) this.updateStateSize(unit);
-      this.acknowledged += handled;
-      this.lastBatchAt = performance.now();
       this.realign();
       await heartbeat();
     });
+  }
+
+  /** Sends what gathered in `out`, unless a send is in flight: what gathers meanwhile goes once that one is acknowledged. */
+  private sendIfIdle(): void {
+    if (this.inFlight || this.waiting === 0) return;
+    const topicMessages = this.out.take();
+    const applied = this.waiting;
+    this.waiting = 0;
+    this.inFlight = this.transmit(topicMessages, applied).then(() => {
+      this.inFlight = undefined;
+      this.sendIfIdle();
+    });
+  }
+
+  private async transmit(topicMessages: TopicMessages[], applied: number): Promise<void> {
+    try {
+      if (topicMessages.length > 0) await this.deps.producer.sendBatch({ topicMessages, acks: -1 });
+      this.acknowledged += applied;
+      this.lastBatchAt = performance.now();
+    } catch (err) {
+      // The producer retried already. State applied past these outputs must never be checkpointed, and outputs
+      // applied after them must not follow them out: the gap would be invisible to fanout's position dedupe.
+      this.lastError = String(err);
+      this.deps.log.error({ stage: this.stage.name, err }, 'sending outputs failed; starting over from the checkpoints');
+      this.forgetUnits();
+      this.replaceConsumer();
+    }
+  }
+
+  private discardOutputs(): void {
+    this.out.take();
+    this.waiting = 0;
+  }
+
+  /** Until every output of every message applied is acknowledged (or dropped with its state). */
+  private async drained(): Promise<void> {
+    for (this.sendIfIdle(); this.inFlight; this.sendIfIdle()) await this.inFlight;
   }
 
   /** Event time a partition may reach before it is paused: the slowest other partition with a backlog, plus slack. */
@@ -314,21 +412,25 @@ export class StageRunner {
       // One partition at a time, each captured in its own turn of the lock: batches run in between, so a large
       // state costs several short pauses instead of one long one.
       for (const unit of due) {
-        const started = performance.now();
         const captured = await this.lock.run(async () => {
+          // The state includes every message applied: all their outputs must be acknowledged first.
+          await this.drained();
           if (this.ready.get(unit.partition) !== unit) return undefined;
+          const started = performance.now();
           const offsets = Object.fromEntries([...unit.next].map(([t, o]) => [t, String(o)]));
-          return { applied: unit.applied, cp: { offsets, snapshot: unit.task.snapshot(), takenAt: Date.now() } };
+          const cp: Checkpoint = { offsets, snapshot: unit.task.snapshot(), takenAt: Date.now() };
+          const body = encodeCheckpoint(cp);
+          return { applied: unit.applied, offsets, takenAt: cp.takenAt, body, cost: performance.now() - started };
         });
         if (!captured) continue;
-        const { applied, cp } = captured;
-        const bytes = await this.deps.checkpoints.write(this.key(unit.partition), cp);
+        const { applied, offsets, takenAt, body, cost } = captured;
+        await this.deps.checkpoints.write(this.key(unit.partition), body);
         unit.checkpointed = applied;
-        unit.checkpointAt = cp.takenAt;
-        unit.checkpointCost = performance.now() - started;
-        this.deps.metrics.checkpointBytes.set({ stage: this.stage.name, partition: unit.partition }, bytes);
+        unit.checkpointAt = takenAt;
+        unit.checkpointCost = cost;
+        this.deps.metrics.checkpointBytes.set({ stage: this.stage.name, partition: unit.partition }, body.length);
         try {
-          await this.consumer.commitOffsets(Object.entries(cp.offsets).map(([topic, offset]) => ({ topic, partition: unit.partition, offset })));
+          await this.consumer.commitOffsets(Object.entries(offsets).map(([topic, offset]) => ({ topic, partition: unit.partition, offset })));
         } catch (err) {
           // The checkpoint stands; whoever owns the partition next seeks to it.
           this.deps.log.warn({ stage: this.stage.name, partition: unit.partition, err }, 'offset commit failed after checkpoint');
@@ -359,10 +461,13 @@ export class StageRunner {
   /** Graceful stop: no new batches, a final checkpoint and commit of everything applied, then leave the group. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    const assigned = this.stage.inputs.map((topic) => ({ topic }));
-    this.consumer.pause(assigned);
     this.stopping = true;
+    await this.replacing;
+    // A crashed consumer has nothing to pause (kafkajs refuses to).
+    if (this.healthy) this.consumer.pause(this.stage.inputs.map((topic) => ({ topic })));
     await this.checkpointing;
+    // Outputs of everything applied go out, checkpointed or not, before the producer may be disconnected.
+    await this.lock.run(() => this.drained());
     await this.checkpointDue(true);
     await this.consumer.disconnect();
   }

@@ -5,7 +5,7 @@ import type { KafkaConfig } from './config.js';
 export interface Topics {
   events: string;
   commands: string;
-  /** Internal: accepted events keyed by a shared field (deviceId, ip…), `field` header says which. */
+  /** Internal: bundles of accepted events' observations per shared field (deviceId, ip…), see repartition.ts. */
   repartition: string;
   strikes: string;
   shadowStrikes: string;
@@ -112,6 +112,18 @@ export async function createPipelineTopics(kafka: Kafka, c: KafkaConfig): Promis
     await admin.disconnect();
   }
   return t;
+}
+
+/** How many partitions a topic has now. */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await retrying(() => admin.fetchTopicMetadata({ topics: [topic] }));
+    return topics[0]!.partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Retries retriable broker errors (leaders moving, topics being created) for up to `timeoutMs`. */

@@ -12,7 +12,7 @@ import type { Stage, StageName } from './stage.js';
 import { detectStage } from './stages/detect.js';
 import { enforceStage } from './stages/enforce.js';
 import { fanoutStage } from './stages/fanout.js';
-import { createPipelineTopics, type Topics } from './topics.js';
+import { createPipelineTopics, partitionCount, type Topics } from './topics.js';
 
 export interface WorkerOptions {
   config: KafkaConfig;
@@ -41,10 +41,10 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-function buildStage(name: StageName, o: WorkerOptions, topics: Topics, metrics: PipelineMetrics): Stage {
+function buildStage(name: StageName, o: WorkerOptions, topics: Topics, metrics: PipelineMetrics, repartitionPartitions: number): Stage {
   switch (name) {
     case 'detect':
-      return detectStage(topics, o.rules, o.policy, o.config.fanout.allowedSkew / 2, metrics);
+      return detectStage(topics, o.rules, o.policy, o.config.fanout.allowedSkew / 2, metrics, repartitionPartitions);
     case 'fanout':
       return fanoutStage(topics, o.rules, o.policy, o.config.fanout.allowedSkew, metrics);
     case 'enforce':
@@ -64,6 +64,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const kafka = createKafka(config, log);
   log.info({ config: redacted(config), stages: o.stages }, 'starting Kafka pipeline');
   const topics = await createPipelineTopics(kafka, config);
+  // Read once: adding partitions to the repartition topic moves keys to other fanout partitions, which needs a restart anyway.
+  const repartitionPartitions = await partitionCount(kafka, topics.repartition);
   const producer = createOutputProducer(kafka);
   // Checkpoints have their own connection, so a large snapshot never queues in front of outputs.
   const checkpointProducer = createOutputProducer(kafka);
@@ -71,7 +73,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const checkpoints = new CheckpointStore(kafka, checkpointProducer, topics.checkpoints, config.checkpoint.chunkBytes);
   const metrics = new PipelineMetrics();
   const runners = o.stages.map(
-    (name) => new StageRunner({ kafka, producer, checkpoints, config, metrics, log: log.child({ stage: name }), groupId: `${config.topicPrefix}${name}`, ...(o.onFatal ? { onFatal: o.onFatal } : {}) }, buildStage(name, o, topics, metrics)),
+    (name) => new StageRunner({ kafka, producer, checkpoints, config, metrics, log: log.child({ stage: name }), groupId: `${config.topicPrefix}${name}`, ...(o.onFatal ? { onFatal: o.onFatal } : {}) }, buildStage(name, o, topics, metrics, repartitionPartitions)),
   );
   let server: Server | undefined;
   let port: number | undefined;

@@ -4,8 +4,9 @@ import type { Policy } from '../../../policy/schema.js';
 import { readField } from '../../../rules/match.js';
 import type { RuleSet } from '../../../rules/ruleset.js';
 import type { EventField } from '../../../rules/schema.js';
-import { decodeEvent, rawText, repartitionMessage, sourceOf } from '../codec.js';
+import { decodeEvent, rawText, sourceOf } from '../codec.js';
 import type { PipelineMetrics } from '../metrics.js';
+import { partitionFor } from '../repartition.js';
 import type { Stage, StageTask } from '../stage.js';
 import type { Topics } from '../topics.js';
 import { Emitter } from './emit.js';
@@ -13,9 +14,10 @@ import { fieldsChanged, sharedFields } from './shared-rules.js';
 
 /**
  * Per-account detection on the events topic (key accountId): strikes, speed decisions and dead letters, and every
- * accepted event republished to the repartition topic once per shared field, keyed by that field's value.
+ * accepted event observed once per shared field on the repartition topic, in the bundle for the partition of that
+ * field's value. `repartitionPartitions` is the topic's partition count when the worker started.
  */
-export function detectStage(topics: Topics, rules: RuleSet, policy: Policy, alignWithin: number, metrics: PipelineMetrics): Stage {
+export function detectStage(topics: Topics, rules: RuleSet, policy: Policy, alignWithin: number, metrics: PipelineMetrics, repartitionPartitions: number): Stage {
   const fields = sharedFields(rules);
   let current = rules;
   return {
@@ -23,7 +25,7 @@ export function detectStage(topics: Topics, rules: RuleSet, policy: Policy, alig
     inputs: [topics.events],
     // Fanout accepts events up to allowedSkew behind; aligning within half of it leaves room for batch overshoot.
     alignWithin,
-    newTask: (_partition, out) => new DetectTask(new Detection(current, policy, 'account'), policy.time.allowedLateness, fields, topics, new Emitter('detect', topics, out, metrics)),
+    newTask: (_partition, out) => new DetectTask(new Detection(current, policy, 'account'), policy.time.allowedLateness, fields, repartitionPartitions, new Emitter('detect', topics, out, metrics)),
     replaceRules: (next) => {
       const refused = fieldsChanged(fields, next);
       if (refused === undefined) current = next;
@@ -39,7 +41,7 @@ class DetectTask implements StageTask {
     private readonly detection: Detection,
     private readonly lateness: number,
     private readonly fields: readonly EventField[],
-    private readonly topics: Topics,
+    private readonly repartitionPartitions: number,
     private readonly emit: Emitter,
   ) {
     this.decisions = { strike: emit.strike, speed: emit.speed };
@@ -74,7 +76,8 @@ class DetectTask implements StageTask {
     for (const field of this.fields) {
       const value = readField(event, ts, field);
       if (value === undefined || value === '') continue;
-      this.emit.push(this.topics.repartition, repartitionMessage(String(value), m.value!, { field, partition, offset }));
+      const key = String(value);
+      this.emit.repartition(partitionFor(key, this.repartitionPartitions), { field, key, partition, offset, event: m.value! });
     }
     return undefined;
   }

@@ -1,6 +1,7 @@
 import type { DeadLetter, SpeedDecision, Strike } from '../../../contract/outputs.js';
 import { deadLetterMessage, recordMessage } from '../codec.js';
 import type { PipelineMetrics } from '../metrics.js';
+import type { Observation } from '../repartition.js';
 import type { Outputs, StageName } from '../stage.js';
 import type { Topics } from '../topics.js';
 
@@ -35,7 +36,7 @@ export class Emitter {
     this.out.push(this.topics.quota, recordMessage(d.accountId, d.decisionId, d));
   };
 
-  deadLetter(key: Buffer | null, letter: DeadLetter): void {
+  deadLetter(key: Buffer | string | null, letter: DeadLetter): void {
     this.metrics.deadLetters.inc({ stage: this.stage, reason: letter.reason });
     this.count(letter.reason === 'late' ? 'late' : 'bad');
     this.out.push(this.topics.deadLetter, deadLetterMessage(key, letter));
@@ -43,5 +44,10 @@ export class Emitter {
 
   push(topic: string, message: Parameters<Outputs['push']>[1]): void {
     this.out.push(topic, message);
+  }
+
+  /** An accepted event on its way to the fanout partition of one of its shared field values. */
+  repartition(partition: number, observation: Observation): void {
+    this.out.bundle(this.topics.repartition, partition, observation);
   }
 }

@@ -3,8 +3,9 @@ import { Detection, type DetectionSnapshot } from '../../../engine/detection.js'
 import type { Policy } from '../../../policy/schema.js';
 import type { RuleSet } from '../../../rules/ruleset.js';
 import type { EventField } from '../../../rules/schema.js';
-import { decodeEvent, rawText, repartitionOrigin, sourceOf } from '../codec.js';
+import { decodeEvent, rawText, sourceOf } from '../codec.js';
 import type { PipelineMetrics } from '../metrics.js';
+import { decodeBundle, type Observation } from '../repartition.js';
 import type { Outputs, Stage, StageTask } from '../stage.js';
 import type { Topics } from '../topics.js';
 import { prefixed } from './detect.js';
@@ -18,11 +19,11 @@ interface FanoutSnapshot {
 }
 
 /**
- * Device/IP-keyed detection on the repartition topic: one engine of scope 'shared' per field, each fed only the
- * messages whose `field` header names it. Strikes go to the strikes topics keyed by accountId.
+ * Device/IP-keyed detection on the repartition topic's bundles: one engine of scope 'shared' per field, each fed only
+ * the observations of that field. Strikes go to the strikes topics keyed by accountId.
  *
  * Events of different account partitions meet here, interleaved by batch rather than by time, so the engines accept
- * `allowedSkew` more lateness than the policy. Replays of detect republish events already applied; they are
+ * `allowedSkew` more lateness than the policy. Replays of detect republish observations already applied; they are
  * recognised by their source position, which grows per field and source partition, at no memory cost per event.
  */
 export function fanoutStage(topics: Topics, rules: RuleSet, policy: Policy, allowedSkew: number, metrics: PipelineMetrics): Stage {
@@ -62,29 +63,37 @@ class FanoutTask implements StageTask {
 
   handle(topic: string, partition: number, m: KafkaMessage): undefined {
     const source = sourceOf(topic, partition, m.offset);
-    const origin = repartitionOrigin(m.headers);
-    const detection = origin && this.detections.get(origin.field);
-    if (!origin || !detection) {
-      // Only detect writes here, so this is another producer's message or a rule set that changed under a backlog.
-      const detail = origin ? `no shared rule groups by "${origin.field}"` : 'missing or malformed repartition headers';
-      this.emit.deadLetter(m.key, { reason: 'schema', detail, raw: rawText(m.value), source });
+    const bundle = decodeBundle(m.value);
+    if (!bundle.ok) {
+      // Only detect writes here, so this is another producer's message or a damaged one: set aside whole.
+      this.emit.deadLetter(m.key, { reason: bundle.reason, detail: bundle.detail, raw: rawText(m.value), source });
       return;
     }
-    const stream = `${origin.field}/${origin.partition}`;
-    if (origin.offset <= (this.applied.get(stream) ?? -1n)) {
+    for (const o of bundle.observations) this.observe(o, source);
+  }
+
+  private observe(o: Observation, source: string): void {
+    const detection = this.detections.get(o.field);
+    if (!detection) {
+      // A rule set that changed under a backlog.
+      this.emit.deadLetter(o.key, { reason: 'schema', detail: `no shared rule groups by "${o.field}"`, raw: rawText(o.event), source });
+      return;
+    }
+    const stream = `${o.field}/${o.partition}`;
+    if (o.offset <= (this.applied.get(stream) ?? -1n)) {
       this.emit.count('duplicate');
       return;
     }
-    this.applied.set(stream, origin.offset);
-    const parsed = decodeEvent(m.value);
+    this.applied.set(stream, o.offset);
+    const parsed = decodeEvent(o.event);
     if (!parsed.ok) {
-      this.emit.deadLetter(m.key, { reason: parsed.reason, detail: parsed.detail, raw: rawText(m.value), source });
+      this.emit.deadLetter(o.key, { reason: parsed.reason, detail: parsed.detail, raw: rawText(o.event), source });
       return;
     }
     const admission = detection.ingest(parsed.value, this.decisions);
     if (admission === 'late') {
-      const detail = `behind the ${origin.field} watermark by more than the allowed lateness plus fanout.allowedSkew`;
-      this.emit.deadLetter(m.key, { reason: 'late', detail, raw: rawText(m.value), source });
+      const detail = `behind the ${o.field} watermark by more than the allowed lateness plus fanout.allowedSkew`;
+      this.emit.deadLetter(o.key, { reason: 'late', detail, raw: rawText(o.event), source });
       return;
     }
     this.emit.count(admission);
