@@ -5,7 +5,7 @@ import { readField } from '../rules/match.js';
 import type { Condition } from '../rules/schema.js';
 import { addToBuckets, busyBuckets, newBuckets, type Buckets } from './window/buckets.js';
 import { addToCadence, cadenceStats, newCadence, type Cadence } from './window/cadence.js';
-import { addDistinct, countDistinct, distinctInWindow, newDistinct, type DistinctValues } from './window/distinct.js';
+import { addDistinct, countDistinct, distinctInWindow, newDistinct, newestOf, type DistinctValues } from './window/distinct.js';
 import { addTimestamp, fullestWindowContaining, newTimestamps, type Timestamps } from './window/timestamps.js';
 
 /** Per-key state of one condition; plain data so it snapshots as JSON. */
@@ -104,10 +104,10 @@ export function observe(c: Condition, state: ConditionState, o: Observation, v: 
     case 'distinct': {
       const s = state as DistinctValues;
       const value = readField(o.event, ts, c.field);
-      if (value !== undefined) addDistinct(s, String(value), ts, c.window, c.threshold + HEADROOM);
-      const count = countDistinct(s, c.window);
-      v.accounts = count >= c.threshold && c.field === 'accountId' ? distinctInWindow(s, c.window) : undefined;
-      return settle(v, count >= c.threshold, count, c.threshold, s.newest - c.window, s.newest);
+      const newest = value === undefined ? newestOf(s) : addDistinct(s, String(value), ts, c.window, c.threshold + HEADROOM);
+      const count = countDistinct(s, c.window, newest);
+      v.accounts = count >= c.threshold && c.field === 'accountId' ? distinctInWindow(s, c.window, newest) : undefined;
+      return settle(v, count >= c.threshold, count, c.threshold, newest - c.window, newest);
     }
     case 'throughput': {
       const s = state as Buckets;

@@ -8,15 +8,14 @@ import { append } from './compact.js';
 export interface DistinctValues {
   values: string[];
   lastSeen: number[];
-  /** Newest time seen: the end of the window the values are counted in. */
-  newest: number;
 }
 
 export function newDistinct(): DistinctValues {
-  return { values: [], lastSeen: [], newest: 0 };
+  return { values: [], lastSeen: [] };
 }
 
-export function addDistinct(d: DistinctValues, value: string, t: number, width: number, capacity: number): void {
+/** Records a sighting and returns the newest time seen, the end of the window. */
+export function addDistinct(d: DistinctValues, value: string, t: number, width: number, capacity: number): number {
   const i = d.values.indexOf(value);
   if (i >= 0) {
     if (t > d.lastSeen[i]!) d.lastSeen[i] = t;
@@ -24,12 +23,12 @@ export function addDistinct(d: DistinctValues, value: string, t: number, width: 
     d.values = append(d.values, value);
     d.lastSeen = append(d.lastSeen, t);
   }
-  if (t > d.newest) d.newest = t;
-  const horizon = d.newest - width;
+  const newest = newestOf(d);
   for (let j = d.values.length - 1; j >= 0; j--) {
-    if (d.lastSeen[j]! <= horizon) remove(d, j);
+    if (d.lastSeen[j]! <= newest - width) remove(d, j);
   }
   while (d.values.length > capacity) remove(d, oldest(d));
+  return newest;
 }
 
 function oldest(d: DistinctValues): number {
@@ -43,14 +42,26 @@ function remove(d: DistinctValues, j: number): void {
   d.lastSeen.splice(j, 1);
 }
 
+/**
+ * The newest time seen: the end of the window the values are counted in. It is the newest value's last sighting,
+ * which no eviction removes (the horizon trails it, capacity evicts the oldest), so it is not stored apart.
+ */
+export function newestOf(d: DistinctValues): number {
+  let newest = 0;
+  for (const seen of d.lastSeen) if (seen > newest) newest = seen;
+  return newest;
+}
+
 /** Number of values seen in `(newest − width, newest]`. */
-export function countDistinct(d: DistinctValues, width: number): number {
+export function countDistinct(d: DistinctValues, width: number, newest = newestOf(d)): number {
   let n = 0;
-  for (const seen of d.lastSeen) if (seen > d.newest - width) n++;
+  const horizon = newest - width;
+  for (const seen of d.lastSeen) if (seen > horizon) n++;
   return n;
 }
 
 /** The values seen in `(newest − width, newest]`. */
-export function distinctInWindow(d: DistinctValues, width: number): string[] {
-  return d.values.filter((_, j) => d.lastSeen[j]! > d.newest - width);
+export function distinctInWindow(d: DistinctValues, width: number, newest = newestOf(d)): string[] {
+  const horizon = newest - width;
+  return d.values.filter((_, j) => d.lastSeen[j]! > horizon);
 }
