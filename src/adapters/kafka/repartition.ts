@@ -1,3 +1,4 @@
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { MAX_EVENT_BYTES } from '../../contract/event.js';
 
 /**
@@ -110,33 +111,19 @@ export function decodeBundle(value: Buffer | null): DecodedBundle {
   return { ok: true, observations };
 }
 
-const SEED = 0x9747b28c;
-const M = 0x5bd1e995;
+/** kafkajs' default partitioner (Kafka's Java murmur2), and partition lists per topic size for it to read. */
+const kafkaPartitioner = Partitioners.DefaultPartitioner();
+const partitionLists = new Map<number, PartitionMetadata[]>();
 
 /**
- * The partition kafkajs' default partitioner (Kafka's Java murmur2) gives `key` among `partitions`: detect routes
- * observations itself, exactly as keyed messages would be, so a key's observations still meet on one partition.
+ * The partition kafkajs gives a message keyed `key` on a topic of `partitions`: detect routes observations itself,
+ * exactly as keyed messages would be, so a key's observations still meet on one partition.
  */
 export function partitionFor(key: string, partitions: number): number {
-  const data = Buffer.from(key);
-  const length = data.length;
-  let h = SEED ^ length;
-  const whole = length & ~3;
-  for (let i = 0; i < whole; i += 4) {
-    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
+  let partitionMetadata = partitionLists.get(partitions);
+  if (!partitionMetadata) {
+    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+    partitionLists.set(partitions, partitionMetadata);
   }
-  const tail = length & 3;
-  if (tail > 0) {
-    if (tail === 3) h ^= data[whole + 2]! << 16;
-    if (tail >= 2) h ^= data[whole + 1]! << 8;
-    h = Math.imul(h ^ data[whole]!, M);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, M);
-  h ^= h >>> 15;
-  return (h & 0x7fffffff) % partitions;
+  return kafkaPartitioner({ topic: 'repartition', partitionMetadata, message: { key, value: null } });
 }
