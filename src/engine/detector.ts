@@ -48,7 +48,8 @@ export interface DetectorSnapshot {
 
 /**
  * Sample eventIds kept per account key. Device and IP keys keep none: each would hold its own old eventIds alive for
- * days (a third of a person's state); a farm strike names its key and trigger event, and strikes every account of the farm with them.
+ * days (a third of a person's state); a farm strike names its key and trigger event, and strikes every account of
+ * the farm with them.
  */
 const SAMPLE_SIZE = 3;
 
@@ -127,7 +128,7 @@ export class Detector {
         const rule = scope.rules[i]!;
         if (!rule.matches(o.event, o.ts)) continue;
         if (!state) {
-          state = { lastSeen: o.ts, samples: NONE, sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
+          state = newKeyState(scope, o.ts);
           scope.keys.set(key, state);
         }
         if (!sampled) {
@@ -170,11 +171,10 @@ export class Detector {
     const subjects = perAccount ? [o.event.accountId] : [...new Set([o.event.accountId, ...(farm ?? [])])];
     const struck: string[] = [];
     const inCooldown: string[] = [];
+    const until = o.ts + rule.spec.cooldown;
     for (const accountId of subjects) {
-      const until = o.ts + rule.spec.cooldown;
       if (perAccount) {
-        state.cooldownUntil ??= new Array<number>(scope.rules.length).fill(BEGINNING);
-        state.cooldownUntil[i] = until;
+        setCooldown(scope, state, i, until);
       } else {
         const ck = cooldownKey(rule, accountId);
         if ((this.cooldowns.get(ck) ?? BEGINNING) > o.ts) {
@@ -253,7 +253,7 @@ export class Detector {
         any = true;
         saved.forEach((cs, c) => (states[scope.firstSlot[i]! + c] = cs));
       });
-      if (any) scope.keys.set(entry.key, { lastSeen: entry.lastSeen, samples: entry.samples, sampleNext: 0, states, cooldownUntil: undefined });
+      if (any) scope.keys.set(entry.key, { ...newKeyState(scope, entry.lastSeen, entry.samples), states });
     }
     const accountScope = this.scopes.find((s) => s.field === 'accountId');
     for (const [ck, until] of copy.cooldowns) {
@@ -266,13 +266,22 @@ export class Detector {
       let state = accountScope.keys.get(accountId);
       if (!state) {
         // Only the cooldown survives: the key lives as long as it can matter, from the strike that set it.
-        state = { lastSeen: until - accountScope.rules[i]!.spec.cooldown, samples: NONE, sampleNext: 0, states: new Array(accountScope.slots), cooldownUntil: undefined };
+        state = newKeyState(accountScope, until - accountScope.rules[i]!.spec.cooldown);
         accountScope.keys.set(accountId, state);
       }
-      state.cooldownUntil ??= new Array<number>(accountScope.rules.length).fill(BEGINNING);
-      state.cooldownUntil[i] = until;
+      setCooldown(accountScope, state, i, until);
     }
   }
+}
+
+function newKeyState(scope: Scope, lastSeen: number, samples: readonly string[] = NONE): KeyState {
+  return { lastSeen, samples, sampleNext: 0, states: new Array(scope.slots), cooldownUntil: undefined };
+}
+
+/** Rule `i` of an account scope may not strike this account again before `until`. */
+function setCooldown(scope: Scope, state: KeyState, i: number, until: number): void {
+  state.cooldownUntil ??= new Array<number>(scope.rules.length).fill(BEGINNING);
+  state.cooldownUntil[i] = until;
 }
 
 function slotsOf(rules: readonly CompiledRule[]): Pick<Scope, 'firstSlot' | 'slots' | 'concurrency'> {
