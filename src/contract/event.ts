@@ -3,7 +3,12 @@ import { z } from 'zod';
 /** Largest NDJSON line / Kafka message accepted as an event; larger input is a bad event. */
 export const MAX_EVENT_BYTES = 16 * 1024;
 
-const id = z.string().min(1).max(128);
+/** Longest id (eventId, accountId, requestId) and IANA zone name the contract accepts. */
+export const MAX_ID_LENGTH = 128;
+export const MAX_ZONE_LENGTH = 64;
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+
+const id = z.string().min(1).max(MAX_ID_LENGTH);
 
 // Constructing an Intl formatter costs ~50µs, so zone verdicts are memoised; the cap keeps hostile input from growing it.
 const zoneVerdicts = new Map<string, boolean>();
@@ -49,8 +54,8 @@ export const GenerationEventSchema = z.object({
   deviceId: z.string().optional(),
   userAgent: z.string().optional(),
   client: z.enum(['web', 'ios', 'android', 'api']).optional(),
-  timezone: z.string().min(1).max(64).refine(isIanaZone, 'not an IANA time zone').optional(),
-  country: z.string().regex(/^[A-Z]{2}$/, 'not an ISO 3166-1 alpha-2 code').optional(),
+  timezone: z.string().min(1).max(MAX_ZONE_LENGTH).refine(isIanaZone, 'not an IANA time zone').optional(),
+  country: z.string().regex(COUNTRY_CODE, 'not an ISO 3166-1 alpha-2 code').optional(),
 });
 
 export type GenerationEvent = z.infer<typeof GenerationEventSchema>;

@@ -1,11 +1,11 @@
 import { isValidIPv6 } from 'zod/v4/core';
-import { GenerationEventSchema, isIanaZone, type GenerationEvent } from './event.js';
+import { COUNTRY_CODE, GenerationEventSchema, isIanaZone, MAX_ID_LENGTH, MAX_ZONE_LENGTH, type GenerationEvent } from './event.js';
 
 /**
- * The contract's common case checked without zod's machinery, which was a third of the embedded run's time.
- * zod stays the source of truth: the enum values and patterns are read from the schema, anything this fast path
- * cannot vouch for (extra fields to strip, any doubt at all) goes to zod, which also writes the
- * error. A property test holds the two to the same verdicts and outputs.
+ * The contract's common case checked without zod's machinery, which was ~12 % of an embedded run. zod stays the
+ * source of truth: enum values, patterns and bounds come from the schema and its constants, and anything this fast
+ * path cannot vouch for (extra fields to strip, any doubt at all) goes to zod, which also writes the error. A property
+ * test holds the two to the same verdicts and outputs.
  */
 
 const shape = GenerationEventSchema.shape;
@@ -22,11 +22,10 @@ const SPEEDS: ReadonlySet<unknown> = new Set(shape.speed.options);
 const CLIENTS: ReadonlySet<unknown> = new Set(shape.client.unwrap().options);
 const DATETIME = patternOf(shape.occurredAt);
 const IPV4 = patternOf(shape.ip.def.options[0]);
-const COUNTRY = /^[A-Z]{2}$/;
 const REQUIRED = 11;
 
 function isId(v: unknown): v is string {
-  return typeof v === 'string' && v.length >= 1 && v.length <= 128;
+  return typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH;
 }
 
 /** Optional fields: absent, or present and valid. Counts present fields so extra ones can be detected. */
@@ -42,8 +41,8 @@ function isIp(v: unknown): boolean {
 
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isClient = (v: unknown): boolean => CLIENTS.has(v);
-const isZone = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= 64 && isIanaZone(v);
-const isCountry = (v: unknown): boolean => typeof v === 'string' && COUNTRY.test(v);
+const isZone = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ZONE_LENGTH && isIanaZone(v);
+const isCountry = (v: unknown): boolean => typeof v === 'string' && COUNTRY_CODE.test(v);
 
 /**
  * The parsed JSON itself as a GenerationEvent when it certainly satisfies the contract and carries no other fields

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { MAX_ID_LENGTH } from './event.js';
 
 /** The records the pipeline emits. Embedded runs write them as NDJSON files; Kafka and Elasticsearch carry the same. */
 
 const Iso = z.iso.datetime({ offset: true });
-const Id = z.string().min(1).max(128);
+const Id = z.string().min(1).max(MAX_ID_LENGTH);
 
 export const AccountStatus = z.enum(['active', 'paused', 'suspended']);
 export type AccountStatus = z.infer<typeof AccountStatus>;

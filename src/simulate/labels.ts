@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ID_LENGTH } from '../contract/event.js';
 
 /** Human personas: real people whose heavy or unusual use is still fair use; flagging them is a false positive. */
 export const HUMAN_PERSONAS = [
@@ -25,7 +26,7 @@ export function isAbusive(persona: PersonaName): boolean {
 
 /** Ground truth for one simulated account, one line of `labels.ndjson`. */
 export const LabelSchema = z.object({
-  accountId: z.string().min(1).max(128),
+  accountId: z.string().min(1).max(MAX_ID_LENGTH),
   persona: PersonaNameSchema,
   abusive: z.boolean(),
 });

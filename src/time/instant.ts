@@ -14,13 +14,8 @@ const DAY = 86_400_000;
  * Date.parse costs ~200 ns, a tenth of an event's budget; this is plain arithmetic on the digits.
  */
 export function parseInstant(text: string): number {
-  const digits = (from: number, n: number): number => {
-    let v = 0;
-    for (let i = from; i < from + n; i++) v = v * 10 + (text.charCodeAt(i) - 48);
-    return v;
-  };
-  const days = daysFromCivil(digits(0, 4), digits(5, 2), digits(8, 2));
-  let ms = days * DAY + digits(11, 2) * 3_600_000 + digits(14, 2) * MINUTE + digits(17, 2) * 1000;
+  const days = daysFromCivil(digitsAt(text, 0, 4), digitsAt(text, 5, 2), digitsAt(text, 8, 2));
+  let ms = days * DAY + digitsAt(text, 11, 2) * 3_600_000 + digitsAt(text, 14, 2) * MINUTE + digitsAt(text, 17, 2) * 1000;
   let i = 19;
   if (text.charCodeAt(i) === 46) {
     // Milliseconds are the first three digits of the fraction; the rest are dropped, not rounded.
@@ -32,9 +27,16 @@ export function parseInstant(text: string): number {
   }
   if (text.charCodeAt(i) !== 90) {
     const sign = text.charCodeAt(i) === 45 ? -1 : 1;
-    ms -= sign * (digits(i + 1, 2) * 60 + digits(i + 4, 2)) * MINUTE;
+    ms -= sign * (digitsAt(text, i + 1, 2) * 60 + digitsAt(text, i + 4, 2)) * MINUTE;
   }
   return ms;
+}
+
+/** The decimal number written in `n` digits at `from`. */
+function digitsAt(text: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) v = v * 10 + (text.charCodeAt(i) - 48);
+  return v;
 }
 
 function isDigit(c: number): boolean {

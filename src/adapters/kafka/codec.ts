@@ -1,6 +1,6 @@
 import type { IHeaders, Message } from 'kafkajs';
 import type { z } from 'zod';
-import { MAX_EVENT_BYTES } from '../../contract/event.js';
+import { MAX_EVENT_BYTES, MAX_ID_LENGTH } from '../../contract/event.js';
 import type { DeadLetter } from '../../contract/outputs.js';
 import { parseEventLine, type ParseResult } from '../../contract/parse.js';
 
@@ -80,7 +80,7 @@ export function accountKeyOf(line: string): string | undefined {
     const json: unknown = JSON.parse(line);
     if (typeof json !== 'object' || json === null) return undefined;
     const id = (json as { accountId?: unknown }).accountId;
-    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+    return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : undefined;
   } catch {
     return undefined;
   }
