@@ -34,9 +34,15 @@ function optional(v: unknown, valid: (v: unknown) => boolean): number {
   return valid(v) ? 1 : Number.NaN;
 }
 
+/**
+ * Eight full hex groups: an IPv6 address every URL parser accepts. zod's IPv6 check parses a URL (~600 ns); this
+ * regex takes the uncompressed form in a tenth of that, and every other form still goes to zod's check.
+ */
+const FULL_IPV6 = /^(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$/;
+
 /** IPv4 by the schema's pattern, IPv6 by the very check zod's ipv6 format runs. */
 function isIp(v: unknown): boolean {
-  return typeof v === 'string' && (IPV4.test(v) || isValidIPv6(v));
+  return typeof v === 'string' && (IPV4.test(v) || FULL_IPV6.test(v) || isValidIPv6(v));
 }
 
 const isString = (v: unknown): boolean => typeof v === 'string';
@@ -79,8 +85,7 @@ export function fastAccept(json: unknown): GenerationEvent | undefined {
   return e as GenerationEvent;
 }
 
+/** Own enumerable keys, as zod counts them: Object.keys costs a third of a for-in with hasOwn. */
 function countKeys(o: object): number {
-  let n = 0;
-  for (const k in o) if (Object.hasOwn(o, k)) n++;
-  return n;
+  return Object.keys(o).length;
 }

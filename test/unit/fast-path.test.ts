@@ -50,6 +50,12 @@ const TRICKY: unknown[] = [
   '2001:db8::1',
   '::ffff:1.2.3.4',
   'fe80::1%eth0',
+  '2a05:564e:4e90:6e17:46e7:c960:5279:917d',
+  '2A05:564E:4E90:6E17:46E7:C960:5279:917D',
+  '2a05:564e:4e90:6e17:46e7:c960:5279:917d0',
+  '2a05:564e:4e90:6e17:46e7:c960:5279',
+  '2a05:564e:4e90:6e17:46e7:c960:5279:917d:1',
+  '0:0:0:0:0:0:0:0',
   true,
   false,
   'true',
@@ -91,6 +97,25 @@ describe('fast path of the event contract', () => {
     expect(fastAccept({ ...EXAMPLE, ip: 'fe80::1%eth0' })).toBeUndefined();
     expect(fastAccept({ ...EXAMPLE, ip: '::@1\\' })).toBeUndefined();
     expect(fastAccept({ ...EXAMPLE, ip: '1:2:3:4:5:6:7:8:9' })).toBeUndefined();
+  });
+
+  it('property: an IP-like string of hex groups gets zod\'s verdict, compressed or not', () => {
+    // Mostly near-valid: hex groups of 1–4 digits joined by single colons, around eight of them.
+    const group = fc.oneof({ arbitrary: fc.stringMatching(/^[0-9a-fA-F]{1,4}$/), weight: 12 }, { arbitrary: fc.stringMatching(/^[0-9a-fA-FgG]{0,5}$/), weight: 1 });
+    const sep = fc.oneof({ arbitrary: fc.constant(':'), weight: 16 }, { arbitrary: fc.constantFrom('::', '.', ':::'), weight: 1 });
+    const count = fc.oneof({ arbitrary: fc.constant(8), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 10 }), weight: 1 });
+    const ipLike = count.chain((n) => fc.tuple(fc.array(group, { minLength: n, maxLength: n }), fc.array(sep, { minLength: 9, maxLength: 9 })));
+    let valid = 0;
+    fc.assert(
+      fc.property(ipLike, ([groups, seps]) => {
+        const ip = groups.map((g, i) => (i === 0 ? g : seps[i - 1] + g)).join('');
+        const zod = GenerationEventSchema.safeParse({ ...EXAMPLE, ip }).success;
+        if (zod) valid++;
+        expect(fastAccept({ ...EXAMPLE, ip }) !== undefined).toBe(zod);
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(valid).toBeGreaterThan(100);
   });
 
   it('leaves to zod what it cannot vouch for: extra fields, any invalid field', () => {
