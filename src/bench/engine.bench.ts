@@ -47,23 +47,60 @@ async function floor(file: string): Promise<number> {
   return lines / ((performance.now() - started) / 1000);
 }
 
+/**
+ * The ceiling any rule set can reach on this design: the floor plus only what every event must pay before a rule
+ * runs (the contract check with event time, the dedupe window, and one state lookup per grouping key: account,
+ * device, IP). No rules, quota, enforcement or outputs. If this alone is under a goal, no rule work can reach it.
+ */
+async function skeleton(file: string, dedupeHorizon: number): Promise<number> {
+  const started = performance.now();
+  const dedupe = new Deduper(dedupeHorizon);
+  const keys = [new Map<string, { n: number }>(), new Map<string, { n: number }>(), new Map<string, { n: number }>()] as const;
+  const touch = (map: Map<string, { n: number }>, key: string | undefined) => {
+    if (key === undefined) return;
+    const state = map.get(key);
+    if (state) state.n++;
+    else map.set(key, { n: 1 });
+  };
+  let lines = 0;
+  let newest = 0;
+  for await (const batch of readLines(createReadStream(file), MAX_EVENT_BYTES)) {
+    for (const line of batch) {
+      lines++;
+      const parsed = validateEvent(JSON.parse(line.text));
+      if (!parsed.ok) continue;
+      const { event, ts } = parsed.value;
+      if (ts > newest) newest = ts;
+      if (dedupe.isDuplicate(event.eventId, newest)) continue;
+      touch(keys[0], event.accountId);
+      touch(keys[1], event.deviceId);
+      touch(keys[2], event.ip);
+    }
+  }
+  return lines / ((performance.now() - started) / 1000);
+}
+
 async function throughput(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fairuse-bench-'));
   try {
     const sim = await writeSimulation({ accounts: Number(args.accounts), days: Number(args.days), seed: 42, out: dir });
     const [rules, policy] = await Promise.all([loadRuleDir(DEFAULT_RULES_DIR), loadPolicy(DEFAULT_POLICY_FILE)]);
     const floors: number[] = [];
+    const skeletons: number[] = [];
     const engines: number[] = [];
     for (let round = 0; round < Number(args.rounds); round++) {
       floors.push(await floor(sim.path));
+      skeletons.push(await skeleton(sim.path, policy.time.dedupeHorizon));
       const summary = await runEmbedded({ input: sim.path, out: join(dir, 'out'), rules, policy });
       engines.push(summary.lines / summary.seconds);
     }
     const f = median(floors);
+    const k = median(skeletons);
     const e = median(engines);
     console.log(`\n## Embedded throughput (${sim.events.toLocaleString('en-US')} events, ${sim.accounts} accounts × ${args.days} d, ${args.rounds} rounds, medians)\n`);
     console.log('| measure | events/s | ratio to floor |\n|---|---:|---:|');
     console.log(`| floor: read + JSON.parse | ${Math.round(f).toLocaleString('en-US')} | 1.00 |`);
+    console.log(`| ceiling: floor + contract check + dedupe + account/device/IP lookups, no rules | ${Math.round(k).toLocaleString('en-US')} | ${(k / f).toFixed(2)} |`);
     console.log(`| fairuse run (validate, detect, enforce, write outputs) | ${Math.round(e).toLocaleString('en-US')} | ${(e / f).toFixed(2)} |`);
   } finally {
     await rm(dir, { recursive: true, force: true });
