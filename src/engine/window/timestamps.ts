@@ -37,7 +37,8 @@ export function addTimestamp(w: Timestamps, t: number, width: number, capacity: 
   let drop = 0;
   while (drop < total && timeAt(ts, at, t, drop) <= horizon) drop++;
   drop = Math.max(drop, total - capacity);
-  const out = new Array<number>(total - drop);
+  // Same length as before (one in, one out: a steady key) is written in place; reads stay ahead of writes.
+  const out = total - drop === ts.length ? ts : new Array<number>(total - drop);
   for (let i = drop; i < total; i++) out[i - drop] = timeAt(ts, at, t, i);
   w.ts = out;
 }
